@@ -1,0 +1,47 @@
+# focal-teach: two commands set everything up on a fresh machine with Python >= 3.10.
+#   make lab    create .venv, install requirements.txt, open JupyterLab on notebooks/
+#   make test   create .venv, install requirements.txt, run every test (nbval included)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8888
+
+.PHONY: help install lab test test-fast bench notebooks clean
+
+help:
+	@echo "make lab        open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT))"
+	@echo "make test       every test: package, notebooks (nbval), browser end-to-end"
+	@echo "make test-fast  package tests and nbval, without the browser"
+	@echo "make bench      focal loss vs F.cross_entropy and peers: time and memory"
+	@echo "make notebooks  re-execute every notebook in place, top to bottom"
+
+# Re-installs only when the pinned environment changes.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "focal-teach needs Python >= 3.10; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Try: make PYTHON=python3.11 ..."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_loss.py
+
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
