@@ -1,0 +1,23 @@
+"""focal_teach: focal loss (Lin et al. 2017), step by step, and the notebooks' helpers.
+
+The step-by-step pieces (:mod:`focal_teach.terms`) are the paper's equations on probabilities,
+for teaching and plotting. The losses (:mod:`focal_teach.functional`, :mod:`focal_teach.modules`)
+take logits and are what to train with.
+"""
+
+from focal_teach.functional import binary_focal_loss, focal_loss
+from focal_teach.modules import BinaryFocalLoss, FocalLoss
+from focal_teach.terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "cross_entropy_term",
+    "modulating_factor",
+    "alpha_weight",
+    "focal_term",
+    "focal_loss",
+    "binary_focal_loss",
+    "FocalLoss",
+    "BinaryFocalLoss",
+]
