@@ -1,0 +1,147 @@
+"""Bad input gets a clear error that says what is wrong and how to fix it, never a silent broadcast."""
+
+import math
+
+import pytest
+import torch
+
+from focal_teach import BinaryFocalLoss, FocalLoss, binary_focal_loss, focal_loss
+
+
+def x_t(n=8, c=5):
+    return torch.randn(n, c), torch.randint(c, (n,))
+
+
+def test_binary_shape_mismatch_is_not_broadcast():
+    with pytest.raises(ValueError, match=r"target shape \(8, 1\) must equal input shape \(8,\).*view_as"):
+        binary_focal_loss(torch.randn(8), torch.ones(8, 1))
+    with pytest.raises(ValueError, match="must equal input shape"):
+        binary_focal_loss(torch.randn(8, 1), torch.ones(8))
+    with pytest.raises(ValueError, match="must equal input shape"):
+        binary_focal_loss(torch.randn(8, 2), torch.ones(8, 3))
+
+
+def test_class_last_input_is_recognised():
+    with pytest.raises(ValueError, match=r"looks class-last.*movedim\(-1, 1\)"):
+        focal_loss(torch.randn(4, 7, 5), torch.randint(5, (4, 7)))
+
+
+def test_other_target_shape_mismatches():
+    with pytest.raises(ValueError, match=r"needs target \(8,\); got \(9,\)"):
+        focal_loss(torch.randn(8, 5), torch.randint(5, (9,)))
+    with pytest.raises(ValueError, match=r"one-hot.*argmax\(1\)"):
+        focal_loss(torch.randn(8, 5), torch.zeros(8, 5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"\[N, C\].*unsqueeze\(0\).*binary_focal_loss"):
+        focal_loss(torch.randn(5), torch.tensor(1))
+
+
+def test_float_targets_for_softmax():
+    with pytest.raises(TypeError, match=r"integer class indices.*argmax\(1\)"):
+        focal_loss(torch.randn(8, 5), torch.rand(8))
+
+
+@pytest.mark.parametrize("bad", [5, 7, -1, -3])
+def test_class_index_out_of_range(bad):
+    x, t = x_t()
+    t[3] = bad
+    with pytest.raises((ValueError, IndexError), match=rf"class {bad} at index \(3,\), outside \[0, 5\)"):
+        focal_loss(x, t)
+
+
+def test_ignore_index_is_not_out_of_range():
+    x, t = x_t()
+    t[3] = -100
+    focal_loss(x, t)
+    t[3] = 7
+    with pytest.raises(ValueError, match="ignore_index=-100"):
+        focal_loss(x, t)
+
+
+@pytest.mark.parametrize("alpha", [0.25, torch.tensor(0.25), 1])
+def test_scalar_alpha_for_softmax_explains_why(alpha):
+    x, t = x_t()
+    with pytest.raises(ValueError, match=r"one alpha per class.*only rescales the loss.*binary_focal_loss"):
+        focal_loss(x, t, alpha=alpha)
+    with pytest.raises(ValueError, match="only rescales"):
+        FocalLoss(alpha=alpha)
+
+
+def test_alpha_of_the_wrong_length_or_negative():
+    x, t = x_t()
+    with pytest.raises(ValueError, match="alpha has 3 weights but input has 5 classes"):
+        focal_loss(x, t, alpha=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"alpha\[1\] = -0.5"):
+        focal_loss(x, t, alpha=[1, -0.5, 1, 1, 1])
+    with pytest.raises(ValueError, match="finite"):
+        focal_loss(x, t, alpha=[1, math.nan, 1, 1, 1])
+    with pytest.raises(ValueError, match="1-D"):
+        focal_loss(x, t, alpha=torch.ones(5, 1))
+    with pytest.raises(ValueError, match="alpha\\[1\\] = -1"):
+        FocalLoss(alpha=[1, -1])
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, math.nan])
+def test_binary_alpha_outside_unit_interval(alpha):
+    with pytest.raises(ValueError, match=r"alpha must lie in \[0, 1\]"):
+        binary_focal_loss(torch.randn(4), torch.ones(4), alpha=alpha)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        BinaryFocalLoss(alpha=alpha)
+
+
+def test_binary_alpha_sequence():
+    with pytest.raises(TypeError, match="one number in"):
+        binary_focal_loss(torch.randn(4), torch.ones(4), alpha=[0.25, 0.75])
+
+
+@pytest.mark.parametrize("gamma", [-1.0, math.nan, math.inf])
+def test_gamma_negative_or_nan(gamma):
+    x, t = x_t()
+    with pytest.raises(ValueError, match="gamma must be a finite number ≥ 0"):
+        focal_loss(x, t, gamma=gamma)
+    with pytest.raises(ValueError, match="gamma"):
+        binary_focal_loss(torch.randn(4), torch.ones(4), gamma=gamma)
+    with pytest.raises(ValueError, match="gamma"):
+        FocalLoss(gamma=gamma)
+
+
+def test_gamma_of_the_wrong_type():
+    x, t = x_t()
+    with pytest.raises(TypeError, match="gamma must be a real number"):
+        focal_loss(x, t, gamma="2")
+
+
+def test_callable_gamma_returning_nonsense():
+    x, t = x_t()
+    with pytest.raises(ValueError, match="finite and ≥ 0"):
+        focal_loss(x, t, gamma=lambda p: -torch.ones_like(p))
+    with pytest.raises(ValueError, match="broadcastable"):
+        focal_loss(x, t, gamma=lambda p: torch.ones(3))
+
+
+def test_unknown_reduction():
+    x, t = x_t()
+    with pytest.raises(ValueError, match=r"reduction must be one of 'mean', 'sum', 'none'; got 'avg'"):
+        focal_loss(x, t, reduction="avg")
+    with pytest.raises(ValueError, match="reduction"):
+        binary_focal_loss(torch.randn(4), torch.ones(4), reduction="batchmean")
+
+
+@pytest.mark.parametrize("target", [torch.tensor([0.0, 2.0]), torch.tensor([-1, 1]), torch.tensor([0.5, math.nan])])
+def test_binary_targets_outside_unit_interval(target):
+    with pytest.raises(ValueError, match=r"labels in \[0, 1\]"):
+        binary_focal_loss(torch.randn(2), target)
+
+
+def test_probabilities_outside_unit_interval():
+    x, t = x_t()
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*from_logits=True"):
+        focal_loss(x * 10, t, from_logits=False)
+    with pytest.raises(ValueError, match="probabilities"):
+        binary_focal_loss(torch.tensor([1.5, 0.2]), torch.ones(2), from_logits=False)
+
+
+def test_non_tensor_and_integer_inputs():
+    with pytest.raises(TypeError, match="input must be a torch.Tensor"):
+        focal_loss([[0.1, 0.2]], torch.tensor([0]))
+    with pytest.raises(TypeError, match=r"floating-point.*\.float\(\)"):
+        focal_loss(torch.ones(2, 3, dtype=torch.long), torch.tensor([0, 1]))
