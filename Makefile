@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_loss.py
 
 notebooks: $(STAMP)
-	$(BIN)/python scripts/execute_notebooks.py
+	$(BIN)/python scripts/nbtools.py execute
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
