@@ -7,7 +7,10 @@ take logits and are what to train with.
 
 from focal_teach.functional import binary_focal_loss, focal_loss
 from focal_teach.modules import BinaryFocalLoss, FocalLoss
+from focal_teach.seeding import seed_everything
 from focal_teach.terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
+from focal_teach.training import fit
+from focal_teach.weights import class_counts, class_weights
 
 __version__ = "0.1.0"
 
@@ -20,4 +23,8 @@ __all__ = [
     "binary_focal_loss",
     "FocalLoss",
     "BinaryFocalLoss",
+    "seed_everything",
+    "class_counts",
+    "class_weights",
+    "fit",
 ]
