@@ -134,5 +134,6 @@ def focal_term(p_t, gamma, alpha_t=1.0) -> Tensor:
         Tensor of the broadcast shape.
     """
     p_t = _as_float_tensor(p_t, "p_t")
-    alpha_t = _as_float_tensor(alpha_t, "alpha_t")
+    if not isinstance(alpha_t, Real) or isinstance(alpha_t, bool):  # a number stays exact
+        alpha_t = _as_float_tensor(alpha_t, "alpha_t")
     return alpha_t * modulating_factor(p_t, gamma) * cross_entropy_term(p_t)
