@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from focal_teach.functional import focal_loss
+from focal_teach.gradients import focal_loss_grad
 from focal_teach.terms import alpha_weight, cross_entropy_term, modulating_factor
 
 __all__ = [
@@ -257,6 +258,11 @@ def check_focal_loss(fn: Callable[[Tensor, Tensor, float], Tensor]) -> Feedback:
 # ---------------------------------------------------------------- numeric questions
 
 
+def _float32_sigmoid_saturation() -> float:
+    logits = torch.arange(10.0, 20.0, 0.001, dtype=torch.float32)
+    return logits[torch.sigmoid(logits) == 1.0][0].item()
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -284,7 +290,19 @@ QUESTIONS: dict[str, Question] = {
         0.01,
         "the factor (1 - p_t)^γ is smallest, for p_t ≤ 0.5, at p_t = 0.5.",
     ),
-    "02-prior-bias": Question(
+    "02-gradient-at-minus-3": Question(
+        "With γ = 2, what is dFL/dx_t at x_t = -3, a confidently wrong example (compare cross-entropy's σ(x_t) - 1)?",
+        lambda: focal_loss_grad(-3.0, gamma=2.0).item(),
+        0.01,
+        "dFL/dx_t = (1 - p_t)^γ (γ p_t log p_t + p_t - 1) with p_t = σ(x_t); read it off the gradient explorer at γ = 2.",
+    ),
+    "02-sigmoid-rounds-to-one": Question(
+        "From which logit x on does σ(x) round to exactly 1 in float32?",
+        _float32_sigmoid_saturation,
+        0.01,
+        "1 - σ(x) ≈ e^(-x) must fall below half of float32's spacing just below 1, 2^-25: try x near 17.",
+    ),
+    "06-prior-bias": Question(
         "Which bias b makes σ(b) = π = 0.01 (the paper's prior initialisation)?",
         lambda: -math.log((1 - 0.01) / 0.01),
         0.001,
