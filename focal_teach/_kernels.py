@@ -18,7 +18,8 @@ autograd's ``pow`` backward infinite cancels analytically and is never formed.
 
 Memory: like ``F.cross_entropy``, the forward pass keeps one ``[N, C, *]`` tensor (the
 log-probabilities) for the backward pass; unlike it, the backward pass turns that tensor into
-the gradient in place instead of allocating two more. Only one full-size tensor ever exists.
+the gradient in place instead of allocating two more. For float32/float64 input only one
+full-size tensor ever exists (float16/bfloat16 add their float32 copy).
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ class SoftmaxFocalLoss(torch.autograd.Function):
         if ignored is not None:
             ignored = ignored.unsqueeze(1)
             log_pt.masked_fill_(ignored, 0.0)  # keep inf/NaN logits of ignored positions out
-        if callable(gamma):
-            gamma = call_gamma(gamma, log_pt.exp())
+        if callable(gamma):  # called with p_t of target's shape, as documented
+            gamma = call_gamma(gamma, log_pt.squeeze(1).exp())
+            gamma = gamma.unsqueeze(1) if isinstance(gamma, Tensor) else gamma
         if weight is not None:
             weight = weight.unsqueeze(1)
         # Per position [N, 1, *]: the loss, -dL/dl (the gradient off the target is -dL/dl * p_j)

@@ -70,7 +70,7 @@ def call_gamma(gamma: Callable[[Tensor], Tensor], p_t: Tensor) -> Tensor:
             f"it returned shape {_shape(value)}"
         )
     _check_gamma_values(value)
-    return value
+    return value.expand(p_t.shape) if value.dim() else value.item()
 
 
 def check_float_input(input, name: str = "input") -> Tensor:

@@ -302,6 +302,20 @@ def test_from_probabilities():
     assert torch.isfinite(g).all()
 
 
+def test_callable_gamma_sees_p_t_of_the_targets_shape():
+    x, t = make((4, 6, 5))
+    shapes = []
+
+    def gamma(p_t):
+        shapes.append(tuple(p_t.shape))
+        return torch.full((5,), 2.0)  # broadcastable: one gamma per position along d1
+
+    torch.testing.assert_close(focal_loss(x, t, gamma=gamma), focal_loss(x, t, gamma=2.0))
+    assert shapes == [(4, 5)]
+    xb = torch.randn(3, 7)
+    torch.testing.assert_close(binary_focal_loss(xb, torch.ones(3, 7), gamma=lambda p: torch.tensor(1.5)), binary_focal_loss(xb, torch.ones(3, 7), gamma=1.5))
+
+
 def test_callable_gamma_is_per_position():
     x, t = make((40, 6))
     flsd = lambda p_t: torch.where(p_t < 0.2, 5.0, 3.0)  # noqa: E731  (Mukhoti et al.'s FLSD-53)
