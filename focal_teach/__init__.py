@@ -9,7 +9,7 @@ from focal_teach.functional import binary_focal_loss, focal_loss
 from focal_teach.modules import BinaryFocalLoss, FocalLoss
 from focal_teach.seeding import seed_everything
 from focal_teach.terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
-from focal_teach.training import fit
+from focal_teach.training import fit, predict
 from focal_teach.weights import class_counts, class_weights
 
 __version__ = "0.1.0"
@@ -27,4 +27,5 @@ __all__ = [
     "class_counts",
     "class_weights",
     "fit",
+    "predict",
 ]
