@@ -11,6 +11,15 @@ from focal_teach.seeding import seed_everything
 from focal_teach.terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
 from focal_teach.training import fit, predict
 from focal_teach.weights import class_counts, class_weights
+from focal_teach.variants import (
+    binary_focal_loss_star,
+    binary_poly1_focal_loss,
+    flsd_53_gamma,
+    piecewise_gamma,
+    poly1_focal_loss,
+)
+from focal_teach.detection import prior_bias
+from focal_teach.calibration import expected_calibration_error, fit_temperature
 
 __version__ = "0.1.0"
 
@@ -28,4 +37,12 @@ __all__ = [
     "class_weights",
     "fit",
     "predict",
+    "piecewise_gamma",
+    "flsd_53_gamma",
+    "binary_focal_loss_star",
+    "poly1_focal_loss",
+    "binary_poly1_focal_loss",
+    "prior_bias",
+    "expected_calibration_error",
+    "fit_temperature",
 ]

@@ -262,3 +262,20 @@ def check_binary_layout(input: Tensor, target) -> None:
         f"target shape {_shape(target)} must equal input shape {_shape(input)} for binary_focal_loss "
         f"(one label per logit; broadcasting them would silently compute the wrong loss).{hint}"
     )
+
+
+# ---------------------------------------------------------------- other numbers
+
+
+def check_real(value, name: str, *, minimum: float | None = None, exclusive: bool = False, hint: str = "") -> float:
+    """One finite real number (a 0-d tensor is accepted), optionally ≥ ``minimum`` (> if ``exclusive``)."""
+    if isinstance(value, Tensor) and value.dim() == 0 and not value.is_complex() and value.dtype != torch.bool:
+        value = value.item()
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}.{' ' + hint if hint else ''}")
+    value = float(value)
+    below = minimum is not None and (value <= minimum if exclusive else value < minimum)
+    if not math.isfinite(value) or below:
+        bound = "" if minimum is None else f" {'>' if exclusive else '≥'} {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}; got {value}.{' ' + hint if hint else ''}")
+    return value
