@@ -66,6 +66,9 @@ except ImportError:
     %pip install --quiet --no-deps "git+https://github.com/{owner}/{repo}"
     import focal_teach
 
+import torch
+
+torch.set_num_threads(1)  # tiny models: fastest on one thread, and numbers independent of the core count
 %matplotlib inline"""
 
 
