@@ -67,7 +67,10 @@ class Lab:
                 time.sleep(0.2)
 
     def url(self, notebook: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}"
+        # One fresh workspace per notebook: tabs sharing JupyterLab's default workspace restore
+        # each other's notebooks, and the current widget may then be another notebook.
+        workspace = Path(notebook).stem
+        return f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
 
     def stop(self):
         self.process.terminate()

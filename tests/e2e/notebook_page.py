@@ -35,6 +35,11 @@ class NotebookPage:
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.page.goto(lab.url(name))
         self.page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+        path = self.page.evaluate(f"{CURRENT}.context.path")
+        if path != name:
+            raise AssertionError(f"JupyterLab shows {path!r}, not {name!r}")
+        if self.page.locator(".jp-NotebookPanel:visible").count() != 1:
+            raise AssertionError(f"expected exactly one notebook on the page for {name}")
 
     def run_all(self, timeout_s: float = 180) -> float:
         # Clear the committed outputs first, so that nothing checked below comes from the file.

@@ -31,6 +31,8 @@ def executed(browser, lab):
             notebook = NotebookPage(browser, lab, name)
             notebook.seconds = notebook.run_all()
             pages[name] = notebook
+        # Chromium defers rendering in background tabs: widgets there may never appear.
+        pages[name].page.bring_to_front()
         return pages[name]
 
     yield run
