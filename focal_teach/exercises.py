@@ -22,8 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from focal_teach.functional import focal_loss
+from focal_teach.calibration import expected_calibration_error
+from focal_teach.functional import binary_focal_loss, focal_loss
 from focal_teach.gradients import focal_loss_grad
+from focal_teach.weights import class_weights
 from focal_teach.terms import alpha_weight, cross_entropy_term, modulating_factor
 
 __all__ = [
@@ -32,6 +34,10 @@ __all__ = [
     "check_modulating_factor",
     "check_alpha_weight",
     "check_focal_loss",
+    "check_binary_focal_loss",
+    "check_class_weights",
+    "check_sequence_focal_loss",
+    "check_expected_calibration_error",
     "check_answer",
     "QUESTIONS",
 ]
@@ -255,7 +261,156 @@ def check_focal_loss(fn: Callable[[Tensor, Tensor, float], Tensor]) -> Feedback:
     return _pass(name, "on random logits for γ = 0, 0.5, 2 and on saturated logits (finite loss and gradient)")
 
 
+# ---------------------------------------------------------------- binary focal loss (notebook 03)
+
+
+def check_binary_focal_loss(fn: Callable[[Tensor, Tensor, float, float], Tensor]) -> Feedback:
+    """Check ``fn(logits, target, gamma, alpha)``: the mean α-balanced sigmoid focal loss.
+
+    ``logits`` and ``target`` are ``[N]``; ``target`` holds 0./1.; α weights the positives.
+    Compared with ``focal_teach.binary_focal_loss``, then on saturated logits.
+    """
+    name = "binary_focal_loss"
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(12, generator=gen) * 3
+    target = (torch.rand(12, generator=gen) < 0.3).float()
+    for gamma, alpha in ((0.0, 0.25), (2.0, 0.25), (2.0, 0.9)):
+        out, problem = _call(fn, logits.clone(), target.clone(), gamma, alpha)
+        if problem == "not implemented yet":
+            return _stub(name)
+        where = f"random logits [12] with γ = {gamma}, α = {alpha}"
+        if problem:
+            return _fail(name, f"on {where} it {problem}.", "F.binary_cross_entropy_with_logits(logits, target, reduction='none') gives -log p_t.")
+        expected = binary_focal_loss(logits, target, gamma, alpha)
+        if _close(out, expected):
+            continue
+        if out.numel() != 1:
+            return _fail(name, f"on {where} it returns shape {tuple(out.shape)}, not a scalar.", "average over examples: .mean().")
+        if _close(out, binary_focal_loss(logits, target, gamma, 1 - alpha)):
+            return _fail(name, f"on {where} positives get 1 - α and negatives α: α is on the wrong class.", "α_t = α for target 1 (positives), 1 - α for target 0.")
+        if _close(out, binary_focal_loss(logits, target, gamma)):
+            return _fail(name, f"on {where} α has no effect.", "multiply each example's loss by α_t.")
+        if _close(out, binary_focal_loss(logits, target, gamma, alpha, reduction="sum")):
+            return _fail(name, f"on {where} it returns the SUM over examples.", "return the mean.")
+        if gamma and _close(out, binary_focal_loss(logits, target, 0.0, alpha)):
+            return _fail(name, f"on {where} γ has no effect.", "multiply by the modulating factor (1 - p_t)^γ.")
+        return _fail(name, f"on {where} it returns {_fmt(out)}, expected {_fmt(expected)}.", "FL = mean of α_t (1 - p_t)^γ (-log p_t), p_t = σ(x) for positives, 1 - σ(x) for negatives.")
+    sat = torch.tensor([30.0, -200.0], requires_grad=True)
+    sat_target = torch.tensor([1.0, 1.0])
+    out, problem = _call(fn, sat, sat_target, 0.5, 0.25)
+    if problem:
+        return _fail(name, f"on saturated logits (30 and -200, both positives) it {problem}.", "compute log p_t with F.logsigmoid or binary_cross_entropy_with_logits.")
+    if not torch.isfinite(out).all():
+        return _fail(name, f"on a confidently wrong positive (logit -200) it returns {_fmt(out)}.", "log(sigmoid(-200)) underflows to log(0) = -inf in float32; F.logsigmoid(-200) = -200.")
+    if not _close(out, binary_focal_loss(sat.detach(), sat_target, 0.5, 0.25)):
+        return _fail(name, f"on saturated logits it returns {_fmt(out)}, expected {_fmt(binary_focal_loss(sat.detach(), sat_target, 0.5, 0.25))}.", "compute log p_t from the logits, not from a rounded probability.")
+    if out.requires_grad and torch.isnan(torch.autograd.grad(out, sat)[0]).any():
+        return _fail(name, "its gradient is NaN on a confident positive (logit 30) with γ = 0.5.", "(1 - p_t)^γ has an infinite derivative at p_t = 1 for γ < 1; keep the base away from 0, e.g. torch.sigmoid(-x).clamp_min(1e-12) ** γ for positives.")
+    return _pass(name, "for γ = 0 and 2, α = 0.25 and 0.9, and on saturated logits (finite loss and gradient)")
+
+
+# ---------------------------------------------------------------- class weights (notebook 04)
+
+
+def check_class_weights(fn: Callable[[Tensor, float], Tensor]) -> Feedback:
+    """Check ``fn(counts, beta)``: Cui et al.'s weights (1 - β)/(1 - β^n_c), normalised to sum to C."""
+    name = "class_weights"
+    cases = [(torch.tensor([500, 50, 5]), 0.99), (torch.tensor([500, 50, 5]), 0.9), (torch.tensor([100, 65, 42, 27, 2]), 0.999), (torch.tensor([10, 10]), 0.99)]
+    for counts, beta in cases:
+        out, problem = _call(fn, counts.clone(), beta)
+        if problem == "not implemented yet":
+            return _stub(name)
+        where = f"counts = {counts.tolist()}, β = {beta}"
+        if problem:
+            return _fail(name, f"on {where} it {problem}.", "work on the tensor of counts: (1 - beta) / (1 - beta ** counts).")
+        expected = class_weights(counts=counts, method="effective", beta=beta)
+        if _close(out, expected):
+            continue
+        if out.shape != expected.shape:
+            return _fail(name, f"on {where} it returns shape {tuple(out.shape)}.", "one weight per class.")
+        n = counts.double()
+        raw = (1 - beta) / (1 - beta**n)
+        if out.double().sum() > 0 and _close(out.double() / out.double().sum(), raw / raw.sum()):
+            return _fail(name, f"on {where} the weights are right up to scale but sum to {out.double().sum().item():.4g}.", f"normalise so that they sum to the number of classes, C = {len(counts)}.")
+        effective = (1 - beta**n) / (1 - beta)
+        if _close(out, effective) or _close(out.double() / out.double().sum(), effective / effective.sum()):
+            return _fail(name, f"on {where} the most frequent class gets the largest weight.", "that is the effective number E_n = (1 - β^n)/(1 - β) itself; the weight is its inverse.")
+        if _close(out, class_weights(counts=counts, method="inverse")):
+            return _fail(name, f"on {where} it returns inverse frequency.", "inverse frequency is the β → 1 limit; use (1 - β)/(1 - β^n).")
+        return _fail(name, f"on {where} it returns {_fmt(out)}, expected {_fmt(expected)}.", "α_c ∝ (1 - β)/(1 - β^n_c), then scale so Σ α_c = C.")
+    return _pass(name, f"on {len(cases)} checks (β from 0.9 to 0.999, 2 to 5 classes)")
+
+
+# ---------------------------------------------------------------- sequence labelling (notebook 05)
+
+
+def check_sequence_focal_loss(fn: Callable[[Tensor, Tensor, float], Tensor]) -> Feedback:
+    """Check ``fn(logits, tags, gamma)``: logits ``[B, T, C]`` from a tagger, tags ``[B, T]`` with
+    -100 at padding; the mean focal loss over the real (non-padded) tokens."""
+    name = "sequence_focal_loss"
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 6, 4, generator=gen) * 2  # B=3, T=6, C=4
+    tags = torch.randint(4, (3, 6), generator=gen)
+    tags[0, 4:] = -100
+    tags[2, 2:] = -100
+    expected = focal_loss(logits.movedim(-1, 1), tags, 2.0)
+    out, problem = _call(fn, logits.clone(), tags.clone(), 2.0)
+    if problem == "not implemented yet":
+        return _stub(name)
+    if problem:
+        return _fail(name, f"on logits [3, 6, 4] it {problem}.", "focal_loss wants the classes on dim 1: logits.movedim(-1, 1) is [B, C, T].")
+    if _close(out, expected):
+        return _pass(name, "on a padded batch of 3 sequences (classes moved to dim 1, padding ignored)")
+    b, t, c = logits.shape
+    if _close(out, focal_loss(logits.reshape(b, c, t), tags, 2.0)):
+        return _fail(name, "it reshapes [B, T, C] into [B, C, T], which scrambles tokens and classes.", "reshape keeps the memory order; use movedim(-1, 1) (or permute(0, 2, 1)).")
+    if _close(out, focal_loss(logits.movedim(-1, 1), tags.clamp_min(0), 2.0)):
+        return _fail(name, "padded positions count as tokens of class 0.", "keep -100 in the tags (ignore_index), so padding adds no loss and no gradient.")
+    if _close(out, focal_loss(logits.movedim(-1, 1), tags, 2.0, reduction="sum") / tags.numel()):
+        return _fail(name, "it divides by every position, padding included.", "the mean is over real tokens: reduction='mean' with ignore_index does that.")
+    return _fail(name, f"on a padded batch it returns {_fmt(out)}, expected {_fmt(expected)}.", "focal_loss(logits.movedim(-1, 1), tags, gamma) with the default ignore_index=-100.")
+
+
+# ---------------------------------------------------------------- calibration (notebook 07)
+
+
+def check_expected_calibration_error(fn: Callable[..., float]) -> Feedback:
+    """Check ``fn(probs, labels, n_bins=15)``: the expected calibration error of top-class confidences,
+    with equal-width bins, each bin's |accuracy - confidence| weighted by its share of examples."""
+    name = "expected_calibration_error"
+    gen = torch.Generator().manual_seed(0)
+    hand = (torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.62, 0.38], [0.3, 0.7]]), torch.tensor([0, 1, 0, 1]))
+    logits = torch.randn(400, 5, generator=gen) * 2
+    random = (torch.softmax(logits, 1), torch.randint(5, (400,), generator=gen))
+    certain = (torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), torch.tensor([0, 1, 1]))
+    for label, (probs, labels) in (("4 hand-made examples", hand), ("400 random examples", random), ("confidences of exactly 1", certain)):
+        out, problem = _call(fn, probs.clone(), labels.clone(), 15)
+        if problem == "not implemented yet":
+            return _stub(name)
+        if problem:
+            return _fail(name, f"on {label} it {problem}.", "confidence = probs.max(1), correct = probs.argmax(1) == labels; bin the confidences.")
+        expected = torch.tensor(expected_calibration_error(probs, labels, 15))
+        if _close(out, expected, rtol=1e-5, atol=1e-7):
+            continue
+        confidence, predicted = probs.max(1)
+        correct = (predicted == labels).double()
+        if _close(out, (correct.mean() - confidence.double().mean()).abs()):
+            return _fail(name, f"on {label} it compares the overall accuracy with the overall confidence.", "compare them per bin of confidence, then average the gaps weighted by the bins' sizes.")
+        edges = torch.linspace(0, 1, 16, dtype=torch.float64)
+        index = torch.bucketize(confidence.double(), edges, right=False).clamp(1, 15) - 1
+        gaps = [(correct[index == b].mean() - confidence.double()[index == b].mean()).abs() for b in range(15) if (index == b).any()]
+        if gaps and _close(out, torch.stack(gaps).mean()):
+            return _fail(name, f"on {label} every non-empty bin counts equally.", "weight each bin's gap by its share of the examples, |B_b| / N.")
+        return _fail(name, f"on {label} it returns {_fmt(out)}, expected {_fmt(expected)}.", "ECE = Σ_b |B_b|/N · |acc(B_b) - conf(B_b)| over 15 equal-width bins of (0, 1].")
+    return _pass(name, "on 3 checks (a hand-made case, 400 random examples, confidences of exactly 1)")
+
+
 # ---------------------------------------------------------------- numeric questions
+
+
+def _equivalent_threshold(alpha: float) -> float:
+    # α p / (α p + (1 - α)(1 - p)) = 1/2  <=>  α p = (1 - α)(1 - p)  <=>  p = 1 - α
+    return (1 - alpha) / ((1 - alpha) + alpha)
 
 
 def _float32_sigmoid_saturation() -> float:
@@ -302,11 +457,41 @@ QUESTIONS: dict[str, Question] = {
         0.01,
         "1 - σ(x) ≈ e^(-x) must fall below half of float32's spacing just below 1, 2^-25: try x near 17.",
     ),
+    "03-equivalent-threshold": Question(
+        "A model trained with α-balanced cross-entropy, α = 0.75, and thresholded at 0.5 decides like a plain-CE model thresholded at which probability?",
+        lambda: _equivalent_threshold(0.75),
+        0.01,
+        "α-weighting scales the odds: σ_α = α p / (α p + (1 - α)(1 - p)); solve σ_α = 0.5 for p.",
+    ),
+    "04-effective-number": Question(
+        "What is the effective number of samples of a class with n = 100 examples, for β = 0.99?",
+        lambda: (1 - 0.99**100) / (1 - 0.99),
+        0.01,
+        "E_n = (1 - β^n) / (1 - β): between 1 (for n = 1) and 1 / (1 - β) (for n → ∞).",
+    ),
+    "05-padding-gradient": Question(
+        "With ignore_index, what is the gradient of the loss with respect to any logit of a padded position?",
+        lambda: 0.0,
+        0.0,
+        "an ignored position contributes nothing to the loss, whatever its logits are.",
+    ),
+    "06-first-iteration-loss": Question(
+        "An untrained detector predicts p = 0.5 for each of 4,096 anchors, 4 of them positive: what is its cross-entropy, summed and divided by the number of positives?",
+        lambda: 4096 * math.log(2) / 4,
+        0.01,
+        "every anchor, positive or negative, costs -log 0.5 = log 2.",
+    ),
     "06-prior-bias": Question(
         "Which bias b makes σ(b) = π = 0.01 (the paper's prior initialisation)?",
         lambda: -math.log((1 - 0.01) / 0.01),
         0.001,
         "solve 1 / (1 + e^(-b)) = π for b.",
+    ),
+    "07-temperature": Question(
+        "With temperature T = 2, what top-class confidence does softmax give the logits (2, 0, 0)?",
+        lambda: torch.softmax(torch.tensor([2.0, 0.0, 0.0], dtype=torch.float64) / 2.0, 0)[0].item(),
+        0.005,
+        "temperature scaling divides the logits by T before the softmax.",
     ),
 }
 
@@ -325,7 +510,7 @@ def check_answer(question: str, value: float) -> Feedback:
     if not math.isfinite(value):
         return _fail(question, f"{value} is not a finite number.", q.hint)
     expected = q.answer()
-    if math.isclose(value, expected, rel_tol=q.rtol):
+    if math.isclose(value, expected, rel_tol=q.rtol, abs_tol=1e-12):
         return _pass(question, f"({value:.4g})")
     direction = "too high" if value > expected else "too low"
     return _fail(question, f"{value:.4g} is {direction}.", q.hint)

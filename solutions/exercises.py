@@ -20,3 +20,35 @@ def focal_loss(logits, target, gamma):
     one_minus_p_t = -torch.expm1(log_p_t)  # 1 - p_t without cancellation near p_t = 1
     # clamp: (1 - p_t) ** gamma has an infinite derivative at 0 for gamma < 1 (NaN gradients)
     return (-(one_minus_p_t.clamp_min(1e-12) ** gamma) * log_p_t).mean()
+
+
+def binary_focal_loss(logits, target, gamma, alpha):
+    import torch.nn.functional as F
+
+    minus_log_p_t = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    one_minus_p_t = torch.where(target == 1, torch.sigmoid(-logits), torch.sigmoid(logits))
+    alpha_t = torch.where(target == 1, alpha, 1 - alpha)
+    return (alpha_t * one_minus_p_t.clamp_min(1e-12) ** gamma * minus_log_p_t).mean()
+
+
+def class_weights(counts, beta):
+    raw = (1 - beta) / (1 - beta ** counts.double())
+    return raw * len(counts) / raw.sum()  # Cui et al.: the weights sum to the number of classes
+
+
+def sequence_focal_loss(logits, tags, gamma):
+    from focal_teach import focal_loss
+
+    return focal_loss(logits.movedim(-1, 1), tags, gamma)  # [B, T, C] -> [B, C, T]; -100 is ignored
+
+
+def expected_calibration_error(probs, labels, n_bins=15):
+    confidence, predicted = probs.max(1)
+    correct = (predicted == labels).float()
+    edges = torch.linspace(0, 1, n_bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            ece += in_bin.float().mean() * (correct[in_bin].mean() - confidence[in_bin].mean()).abs()
+    return float(ece)

@@ -7,14 +7,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from focal_teach import alpha_weight, cross_entropy_term, focal_loss, modulating_factor
+import torch.nn.functional as F
+
+from focal_teach import alpha_weight, binary_focal_loss, class_weights, cross_entropy_term, focal_loss, modulating_factor
+from focal_teach.calibration import expected_calibration_error
 from focal_teach.exercises import (
     QUESTIONS,
     check_alpha_weight,
     check_answer,
+    check_binary_focal_loss,
+    check_class_weights,
     check_cross_entropy_term,
+    check_expected_calibration_error,
     check_focal_loss,
     check_modulating_factor,
+    check_sequence_focal_loss,
 )
 
 spec = importlib.util.spec_from_file_location("solutions", Path(__file__).parents[1] / "solutions" / "exercises.py")
@@ -46,6 +53,13 @@ def rejects(feedback, *phrases):
         (check_alpha_weight, solutions.alpha_weight),
         (check_focal_loss, focal_loss),
         (check_focal_loss, solutions.focal_loss),
+        (check_binary_focal_loss, binary_focal_loss),
+        (check_binary_focal_loss, solutions.binary_focal_loss),
+        (check_class_weights, lambda counts, beta: class_weights(counts=counts, method="effective", beta=beta)),
+        (check_class_weights, solutions.class_weights),
+        (check_sequence_focal_loss, solutions.sequence_focal_loss),
+        (check_expected_calibration_error, expected_calibration_error),
+        (check_expected_calibration_error, solutions.expected_calibration_error),
     ],
 )
 def test_accepts_correct_implementations(check, fn):
@@ -58,7 +72,19 @@ def test_alpha_weight_per_class():
     rejects(check_alpha_weight(solutions.alpha_weight, per_class=True), "per-class")
 
 
-@pytest.mark.parametrize("check", [check_cross_entropy_term, check_modulating_factor, check_alpha_weight, check_focal_loss])
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_cross_entropy_term,
+        check_modulating_factor,
+        check_alpha_weight,
+        check_focal_loss,
+        check_binary_focal_loss,
+        check_class_weights,
+        check_sequence_focal_loss,
+        check_expected_calibration_error,
+    ],
+)
 def test_stub_gets_a_reminder_not_an_error(check):
     feedback = check(stub)
     assert not feedback and "not implemented yet" in feedback.message
@@ -115,6 +141,61 @@ def test_the_naive_version_really_is_right_away_from_saturation():
     torch.testing.assert_close(naive(x, t, 0.5), focal_loss(x, t, 0.5))
 
 
+def test_binary_focal_loss_mistakes():
+    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g, 1 - a)), "wrong class")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g)), "α has no effect")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g, a, reduction="sum")), "SUM")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, 0.0, a)), "γ has no effect")
+
+    def log_of_sigmoid(x, y, g, a):
+        p_t = torch.where(y == 1, torch.sigmoid(x), 1 - torch.sigmoid(x))
+        return (torch.where(y == 1, a, 1 - a) * (1 - p_t) ** g * -torch.log(p_t)).mean()
+
+    rejects(check_binary_focal_loss(log_of_sigmoid), "logit -200", "F.logsigmoid")
+
+    def naive_pow(x, y, g, a):
+        bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+        return (torch.where(y == 1, a, 1 - a) * (1 - torch.exp(-bce)) ** g * bce).mean()
+
+    rejects(check_binary_focal_loss(naive_pow), "gradient is NaN")
+
+
+def test_class_weights_mistakes():
+    rejects(check_class_weights(lambda n, b: (1 - b) / (1 - b ** n.double())), "sum to", "number of classes")
+    rejects(check_class_weights(lambda n, b: (1 - b ** n.double()) / (1 - b)), "largest weight", "inverse")
+    rejects(check_class_weights(lambda n, b: class_weights(counts=n)), "inverse frequency")
+
+
+def test_sequence_focal_loss_mistakes():
+    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(x, t, g)), "raised ValueError", "movedim")
+    b_t_c = lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1])  # noqa: E731
+    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(b_t_c(x), t, g)), "reshape", "movedim")
+    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(x.movedim(-1, 1), t.clamp_min(0), g)), "padded positions")
+    rejects(
+        check_sequence_focal_loss(lambda x, t, g: focal_loss(x.movedim(-1, 1), t, g, reduction="sum") / t.numel()),
+        "every position",
+    )
+
+
+def test_expected_calibration_error_mistakes():
+    def no_bins(probs, labels, n_bins=15):
+        confidence, predicted = probs.max(1)
+        return ((predicted == labels).float().mean() - confidence.mean()).abs().item()
+
+    def unweighted(probs, labels, n_bins=15):
+        confidence, predicted = probs.max(1)
+        correct = (predicted == labels).float()
+        gaps = []
+        for low, high in zip(torch.linspace(0, 1, n_bins + 1)[:-1], torch.linspace(0, 1, n_bins + 1)[1:]):
+            b = (confidence > low) & (confidence <= high)
+            if b.any():
+                gaps.append((correct[b].mean() - confidence[b].mean()).abs())
+        return torch.stack(gaps).mean().item()
+
+    rejects(check_expected_calibration_error(no_bins), "overall accuracy")
+    rejects(check_expected_calibration_error(unweighted), "counts equally", "|B_b| / N")
+
+
 # ------------------------------------------------------------ numeric questions
 
 
@@ -126,6 +207,12 @@ def test_answers_are_computed_and_checked_with_tolerance():
     assert check_answer("02-gradient-at-minus-3", -1.127)
     assert check_answer("02-sigmoid-rounds-to-one", 16.64)
     assert check_answer("06-prior-bias", -4.595)
+    assert check_answer("03-equivalent-threshold", 0.25)
+    assert check_answer("04-effective-number", 63.4)
+    assert check_answer("05-padding-gradient", 0)
+    rejects(check_answer("05-padding-gradient", 0.01), "too high")
+    assert check_answer("06-first-iteration-loss", 709.8)
+    assert check_answer("07-temperature", 0.576)
     rejects(check_answer("01-ratio-0.9", 10), "too low", "1 / (1 - p_t)^γ")
     rejects(check_answer("01-ratio-0.9", 1000), "too high")
     rejects(check_answer("01-ratio-0.9", "a lot"), "must be a number")
