@@ -67,10 +67,12 @@ class Lab:
                 time.sleep(0.2)
 
     def url(self, notebook: str) -> str:
-        # One fresh workspace per notebook: tabs sharing JupyterLab's default workspace restore
-        # each other's notebooks, and the current widget may then be another notebook.
+        # One workspace per notebook, new in this server's own workspaces directory: tabs sharing
+        # JupyterLab's default workspace restore each other's notebooks, and the current widget may
+        # then be another notebook. No `?reset`: it makes JupyterLab reload the page after it has
+        # appeared, which raced the first checks in CI.
         workspace = Path(notebook).stem
-        return f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
+        return f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{notebook}?token={self.token}"
 
     def stop(self):
         self.process.terminate()

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import time
 
-CURRENT = "window.jupyterapp.shell.currentWidget"
-KERNEL_IDLE = f"""() => {{
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+# Guarded at every step: with `?reset` JupyterLab may reload the page after it first appears,
+# and the predicates then run in a fresh page where `window.jupyterapp` does not exist yet.
+CURRENT = "(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.shell.currentWidget)"
+# Ready: the notebook we asked for is the current widget and its kernel is idle.
+NOTEBOOK_READY = f"""(name) => {{
   const w = {CURRENT};
-  const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  if (!w || !w.context || w.context.path !== name) return false;
+  const kernel = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle';
 }}"""
 # Done: the kernel is idle and every code cell holds an execution count (queued ones hold null).
+# The marker set by run_all() vanishes if the page reloads, so a reload cannot pass for a run.
 ALL_EXECUTED = f"""() => {{
+  if (!window.__focalTeachRunAll) throw new Error('the page reloaded during Run All');
   const w = {CURRENT};
-  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  const kernel = w && w.sessionContext.session && w.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
   const cells = w.content.widgets.filter(c => c.model.type === 'code');
   return cells.length > 0 && cells.every(c => typeof c.model.executionCount === 'number');
@@ -34,10 +42,11 @@ class NotebookPage:
         self.name = name
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.page.goto(lab.url(name))
-        self.page.wait_for_function(KERNEL_IDLE, timeout=90_000)
-        path = self.page.evaluate(f"{CURRENT}.context.path")
-        if path != name:
-            raise AssertionError(f"JupyterLab shows {path!r}, not {name!r}")
+        try:
+            self.page.wait_for_function(NOTEBOOK_READY, arg=name, timeout=90_000, polling=250)
+        except PlaywrightTimeout:
+            path = self.page.evaluate(f"(() => {{ const w = {CURRENT}; return w && w.context ? w.context.path : null; }})()")
+            raise AssertionError(f"{name} did not open with an idle kernel within 90 s (JupyterLab shows {path!r})") from None
         if self.page.locator(".jp-NotebookPanel:visible").count() != 1:
             raise AssertionError(f"expected exactly one notebook on the page for {name}")
 
@@ -45,7 +54,7 @@ class NotebookPage:
         # Clear the committed outputs first, so that nothing checked below comes from the file.
         self.page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         start = time.monotonic()
-        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.evaluate("window.__focalTeachRunAll = true; window.jupyterapp.commands.execute('notebook:run-all-cells')")
         self.page.wait_for_function(ALL_EXECUTED, timeout=timeout_s * 1000, polling=250)
         return time.monotonic() - start
 
