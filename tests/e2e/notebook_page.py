@@ -6,8 +6,8 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-# Guarded at every step: with `?reset` JupyterLab may reload the page after it first appears,
-# and the predicates then run in a fresh page where `window.jupyterapp` does not exist yet.
+# Guarded at every step: a predicate may run in a page that is still loading (or has reloaded),
+# where `window.jupyterapp` does not exist yet.
 CURRENT = "(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.shell.currentWidget)"
 # Ready: the notebook we asked for is the current widget and its kernel is idle.
 NOTEBOOK_READY = f"""(name) => {{
