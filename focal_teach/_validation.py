@@ -84,14 +84,22 @@ def check_float_input(input, name: str = "input") -> Tensor:
     return input
 
 
+def _outside_unit_interval(t: Tensor) -> str | None:
+    """None when every value of ``t`` lies in [0, 1]; otherwise what was found, for the message."""
+    if t.numel() == 0:
+        return None
+    lo, hi = (v.item() for v in torch.aminmax(t.detach()))
+    if math.isnan(lo) or math.isnan(hi):
+        return "NaN"
+    if lo < 0 or hi > 1:
+        return f"values in [{lo:.4g}, {hi:.4g}]"
+    return None
+
+
 def check_probabilities(p: Tensor, name: str) -> Tensor:
     """Values in [0, 1]: probabilities, e.g. ``softmax(logits)``, not logits."""
-    if p.numel() == 0:
-        return p
-    lo, hi = torch.aminmax(p.detach())
-    lo, hi = lo.item(), hi.item()
-    if math.isnan(lo) or math.isnan(hi) or lo < 0 or hi > 1:
-        found = "NaN" if math.isnan(lo) or math.isnan(hi) else f"values in [{lo:.4g}, {hi:.4g}]"
+    found = _outside_unit_interval(p)
+    if found:
         raise ValueError(
             f"{name} must hold probabilities in [0, 1]; found {found}. If these are logits, pass them "
             f"as they are with from_logits=True (more stable), or apply softmax/sigmoid first."
@@ -169,15 +177,12 @@ def check_binary_target(target, dtype: torch.dtype) -> Tensor:
         return target.to(dtype)
     if target.is_complex():
         raise TypeError(f"target must be real (bool, int or float in [0, 1]); got {target.dtype}")
-    if target.numel():
-        lo, hi = torch.aminmax(target.detach())
-        lo, hi = lo.item(), hi.item()
-        if math.isnan(lo) or math.isnan(hi) or lo < 0 or hi > 1:
-            found = "NaN" if math.isnan(lo) or math.isnan(hi) else f"values in [{lo:g}, {hi:g}]"
-            raise ValueError(
-                f"binary target must hold labels in [0, 1] (1 = positive); found {found}. "
-                f"For class indices of more than two classes use focal_loss."
-            )
+    found = _outside_unit_interval(target)
+    if found:
+        raise ValueError(
+            f"binary target must hold labels in [0, 1] (1 = positive); found {found}. "
+            f"For class indices of more than two classes use focal_loss."
+        )
     return target.to(dtype)
 
 
