@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from focal_teach.widgets import gradient_explorer, loss_explorer
+from focal_teach.explorers import gradient_explorer, loss_explorer
 
 TARGET_MS = 100.0
 EXPLORERS = {"loss_explorer": loss_explorer, "gradient_explorer": gradient_explorer}

@@ -1,48 +1,21 @@
-"""focal_teach: focal loss (Lin et al. 2017), step by step, and the notebooks' helpers.
+"""focal_teach: the focal loss (Lin et al. 2017), step by step, and the course that teaches it.
 
-The step-by-step pieces (:mod:`focal_teach.terms`) are the paper's equations on probabilities,
-for teaching and plotting. The losses (:mod:`focal_teach.functional`, :mod:`focal_teach.modules`)
-take logits and are what to train with.
+The package has two halves:
+
+- :mod:`focal_teach.losses`, **the loss library** (torch only): the paper's equations one at a
+  time, and focal losses from logits that are exact, stable and as fast as ``F.cross_entropy``.
+  Its public names are also here, at the top level: ``from focal_teach import focal_loss``.
+- **The course's helpers**, what the notebooks import (``pip install "focal-teach[notebooks]"``
+  for matplotlib, ipywidgets, scikit-learn and tqdm): :mod:`focal_teach.data` (the toy problems
+  and data sets), :mod:`focal_teach.experiments` (training and measuring),
+  :mod:`focal_teach.figures` (matplotlib), :mod:`focal_teach.explorers` (ipywidgets sliders) and
+  :mod:`focal_teach.exercises` (checkers with feedback).
+
+``import focal_teach`` imports torch alone; the course's subpackages import their libraries
+when they are imported.
 """
 
-from focal_teach.functional import binary_focal_loss, focal_loss
-from focal_teach.modules import BinaryFocalLoss, FocalLoss
-from focal_teach.seeding import seed_everything
-from focal_teach.terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
-from focal_teach.training import fit, predict
-from focal_teach.weights import class_counts, class_weights
-from focal_teach.variants import (
-    binary_focal_loss_star,
-    binary_poly1_focal_loss,
-    flsd_53_gamma,
-    piecewise_gamma,
-    poly1_focal_loss,
-)
-from focal_teach.detection import prior_bias
-from focal_teach.calibration import expected_calibration_error, fit_temperature
+from focal_teach.losses import *  # noqa: F403  (the loss library's public names)
+from focal_teach.losses import __all__ as __all__  # noqa: E402  (the same public names)
 
-__version__ = "0.1.0"
-
-__all__ = [
-    "cross_entropy_term",
-    "modulating_factor",
-    "alpha_weight",
-    "focal_term",
-    "focal_loss",
-    "binary_focal_loss",
-    "FocalLoss",
-    "BinaryFocalLoss",
-    "seed_everything",
-    "class_counts",
-    "class_weights",
-    "fit",
-    "predict",
-    "piecewise_gamma",
-    "flsd_53_gamma",
-    "binary_focal_loss_star",
-    "poly1_focal_loss",
-    "binary_poly1_focal_loss",
-    "prior_bias",
-    "expected_calibration_error",
-    "fit_temperature",
-]
+__version__ = "0.2.0"

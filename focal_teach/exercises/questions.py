@@ -1,0 +1,122 @@
+"""Numeric questions: predict a number, then check it; every answer is computed from the package."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from focal_teach.exercises.feedback import Feedback, failed, passed
+from focal_teach.losses import focal_loss_grad, modulating_factor
+
+__all__ = ["Question", "QUESTIONS", "check_answer"]
+
+
+def _equivalent_threshold(alpha: float) -> float:
+    # α p / (α p + (1 - α)(1 - p)) = 1/2  <=>  α p = (1 - α)(1 - p)  <=>  p = 1 - α
+    return (1 - alpha) / ((1 - alpha) + alpha)
+
+
+def _float32_sigmoid_saturation() -> float:
+    logits = torch.arange(10.0, 20.0, 0.001, dtype=torch.float32)
+    return logits[torch.sigmoid(logits) == 1.0][0].item()
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answer: Callable[[], float]  # computed from the package, never typed in
+    rtol: float
+    hint: str
+
+
+QUESTIONS: dict[str, Question] = {
+    "01-ratio-0.9": Question(
+        "With γ = 2, how many times less loss does an example with p_t = 0.9 get than with cross-entropy?",
+        lambda: 1.0 / modulating_factor(0.9, 2.0).item(),
+        0.01,
+        "the ratio CE / FL is 1 / (1 - p_t)^γ.",
+    ),
+    "01-pt-for-1000x": Question(
+        "With γ = 2, at which p_t is the focal loss 1000 times smaller than cross-entropy?",
+        lambda: 1.0 - 1000.0 ** -0.5,
+        0.0005,
+        "solve (1 - p_t)^2 = 1/1000 for p_t.",
+    ),
+    "01-max-misclassified-scale": Question(
+        "With γ = 2, by at most how many times is the loss of a misclassified example (p_t ≤ 0.5) scaled down?",
+        lambda: 1.0 / modulating_factor(0.5, 2.0).item(),
+        0.01,
+        "the factor (1 - p_t)^γ is smallest, for p_t ≤ 0.5, at p_t = 0.5.",
+    ),
+    "02-gradient-at-minus-3": Question(
+        "With γ = 2, what is dFL/dx_t at x_t = -3, a confidently wrong example (compare cross-entropy's σ(x_t) - 1)?",
+        lambda: focal_loss_grad(-3.0, gamma=2.0).item(),
+        0.01,
+        "dFL/dx_t = (1 - p_t)^γ (γ p_t log p_t + p_t - 1) with p_t = σ(x_t); read it off the gradient explorer at γ = 2.",
+    ),
+    "02-sigmoid-rounds-to-one": Question(
+        "From which logit x on does σ(x) round to exactly 1 in float32?",
+        _float32_sigmoid_saturation,
+        0.01,
+        "1 - σ(x) ≈ e^(-x) must fall below half of float32's spacing just below 1, 2^-25: try x near 17.",
+    ),
+    "03-equivalent-threshold": Question(
+        "A model trained with α-balanced cross-entropy, α = 0.75, and thresholded at 0.5 decides like a plain-CE model thresholded at which probability?",
+        lambda: _equivalent_threshold(0.75),
+        0.01,
+        "α-weighting scales the odds: σ_α = α p / (α p + (1 - α)(1 - p)); solve σ_α = 0.5 for p.",
+    ),
+    "04-effective-number": Question(
+        "What is the effective number of samples of a class with n = 100 examples, for β = 0.99?",
+        lambda: (1 - 0.99**100) / (1 - 0.99),
+        0.01,
+        "E_n = (1 - β^n) / (1 - β): between 1 (for n = 1) and 1 / (1 - β) (for n → ∞).",
+    ),
+    "05-padding-gradient": Question(
+        "With ignore_index, what is the gradient of the loss with respect to any logit of a padded position?",
+        lambda: 0.0,
+        0.0,
+        "an ignored position contributes nothing to the loss, whatever its logits are.",
+    ),
+    "06-first-iteration-loss": Question(
+        "An untrained detector predicts p = 0.5 for each of 4,096 anchors, 4 of them positive: what is its cross-entropy, summed and divided by the number of positives?",
+        lambda: 4096 * math.log(2) / 4,
+        0.01,
+        "every anchor, positive or negative, costs -log 0.5 = log 2.",
+    ),
+    "06-prior-bias": Question(
+        "Which bias b makes σ(b) = π = 0.01 (the paper's prior initialisation)?",
+        lambda: -math.log((1 - 0.01) / 0.01),
+        0.001,
+        "solve 1 / (1 + e^(-b)) = π for b.",
+    ),
+    "07-temperature": Question(
+        "With temperature T = 2, what top-class confidence does softmax give the logits (2, 0, 0)?",
+        lambda: torch.softmax(torch.tensor([2.0, 0.0, 0.0], dtype=torch.float64) / 2.0, 0)[0].item(),
+        0.005,
+        "temperature scaling divides the logits by T before the softmax.",
+    ),
+}
+
+
+def check_answer(question: str, value: float) -> Feedback:
+    """Check a numeric answer to one of ``QUESTIONS`` within its relative tolerance."""
+    if question not in QUESTIONS:
+        raise KeyError(f"unknown question {question!r}; known: {', '.join(QUESTIONS)}")
+    q = QUESTIONS[question]
+    if value is None or value is ...:
+        return Feedback(False, f"✏️ {question}: no answer yet. {q.text}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return failed(question, f"the answer must be a number; got {value!r}.", q.hint)
+    if not math.isfinite(value):
+        return failed(question, f"{value} is not a finite number.", q.hint)
+    expected = q.answer()
+    if math.isclose(value, expected, rel_tol=q.rtol, abs_tol=1e-12):
+        return passed(question, f"({value:.4g})")
+    direction = "too high" if value > expected else "too low"
+    return failed(question, f"{value:.4g} is {direction}.", q.hint)

@@ -1,0 +1,76 @@
+"""Training and measuring: what the notebooks run to turn a loss into numbers.
+
+- :mod:`~focal_teach.experiments.seeds`: :func:`seed_everything`, and :func:`over_seeds` to repeat
+  an experiment and compare runs seed by seed.
+- :mod:`~focal_teach.experiments.training`: :func:`fit` and :func:`predict`, a small deterministic loop.
+- :mod:`~focal_teach.experiments.metrics`: scikit-learn's metrics for imbalanced problems.
+- :mod:`~focal_teach.experiments.loss_shares`: who carries the loss (easy vs hard examples;
+  the paper's Figure 4).
+- :mod:`~focal_teach.experiments.detection`: the toy dense detector, its loss and training.
+- :mod:`~focal_teach.experiments.calibration`: ECE and temperature scaling.
+"""
+
+from focal_teach._extras import require
+
+require(__name__, "numpy", "sklearn", "tqdm")
+
+from focal_teach.experiments.calibration import (  # noqa: E402
+    CalibrationBins,
+    calibration_bins,
+    ece_sampling_floor,
+    expected_calibration_error,
+    fit_temperature,
+    top_label,
+)
+from focal_teach.experiments.detection import (  # noqa: E402
+    DetectorTrace,
+    TinyDetector,
+    anchor_average_precision,
+    dense_detection_loss,
+    prior_bias,
+    train_detector,
+)
+from focal_teach.experiments.loss_shares import (  # noqa: E402
+    EASY_AND_HARD,
+    EASY_NEGATIVES,
+    HARD_NEGATIVES,
+    HARD_POSITIVES,
+    ExampleGroup,
+    cumulative_loss_share,
+    loss_share_of_hardest,
+    shares,
+)
+from focal_teach.experiments.metrics import binary_metrics, classification_metrics  # noqa: E402
+from focal_teach.experiments.seeds import Difference, SeedResults, over_seeds, seed_everything  # noqa: E402
+from focal_teach.experiments.training import fit, predict  # noqa: E402
+
+__all__ = [
+    "seed_everything",
+    "over_seeds",
+    "SeedResults",
+    "Difference",
+    "fit",
+    "predict",
+    "binary_metrics",
+    "classification_metrics",
+    "ExampleGroup",
+    "EASY_NEGATIVES",
+    "HARD_NEGATIVES",
+    "HARD_POSITIVES",
+    "EASY_AND_HARD",
+    "shares",
+    "cumulative_loss_share",
+    "loss_share_of_hardest",
+    "prior_bias",
+    "TinyDetector",
+    "dense_detection_loss",
+    "DetectorTrace",
+    "train_detector",
+    "anchor_average_precision",
+    "top_label",
+    "CalibrationBins",
+    "calibration_bins",
+    "expected_calibration_error",
+    "ece_sampling_floor",
+    "fit_temperature",
+]

@@ -1,0 +1,158 @@
+"""Seeds: one call to make a notebook's numbers reproducible, and one experiment repeated over seeds.
+
+- :func:`seed_everything` seeds Python's ``random``, NumPy and torch.
+- :func:`over_seeds` runs one experiment per seed, with a progress bar, into :class:`SeedResults`,
+  which prints ``mean ± std`` tables and paired per-seed comparisons (:class:`Difference`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from focal_teach._checks import check_seed
+
+__all__ = ["seed_everything", "over_seeds", "SeedResults", "Difference"]
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python's ``random``, NumPy and torch's global generators with ``seed``.
+
+    Returns a fresh ``torch.Generator`` seeded likewise, for code that takes one explicitly.
+    """
+    seed = check_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Paired per-seed differences ``a − b`` of one metric."""
+
+    a: str
+    b: str
+    metric: str
+    values: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(self.values.mean())
+
+    @property
+    def std(self) -> float:
+        return float(self.values.std(ddof=1)) if len(self.values) > 1 else 0.0
+
+    @property
+    def wins(self) -> int:
+        """Number of seeds on which ``a`` scored strictly higher than ``b``."""
+        return int((self.values > 0).sum())
+
+    def __str__(self) -> str:
+        return (
+            f"{self.metric}: {self.a} − {self.b} = {self.mean:+.3f} ± {self.std:.3f} "
+            f"({self.a} higher on {self.wins}/{len(self.values)} seeds)"
+        )
+
+
+class SeedResults:
+    """Metrics of several named runs (e.g. one per loss), each repeated over the same seeds.
+
+    ``results[name]`` is the list of metric dicts of run ``name``, one per seed, in seed order.
+    """
+
+    def __init__(self, seeds: Sequence[int], records: Mapping[str, list[dict]]):
+        self.seeds = list(seeds)
+        self.records = {name: list(runs) for name, runs in records.items()}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.records)
+
+    def __getitem__(self, name: str) -> list[dict]:
+        return self.records[self._check_name(name)]
+
+    def _check_name(self, name: str) -> str:
+        if name not in self.records:
+            raise KeyError(f"no run named {name!r}; the runs are {self.names}")
+        return name
+
+    def values(self, name: str, metric: str) -> np.ndarray:
+        """``[num_seeds]`` values of a scalar metric, or ``[num_seeds, ...]`` of an array metric."""
+        runs = self[name]
+        if metric not in runs[0]:
+            raise KeyError(f"run {name!r} has no metric {metric!r}; it has {sorted(runs[0])}")
+        return np.stack([np.asarray(run[metric], dtype=float) for run in runs])
+
+    def mean(self, name: str, metric: str) -> np.ndarray | float:
+        value = self.values(name, metric).mean(axis=0)
+        return float(value) if np.ndim(value) == 0 else value
+
+    def std(self, name: str, metric: str) -> np.ndarray | float:
+        """Sample standard deviation over seeds (ddof = 1)."""
+        values = self.values(name, metric)
+        value = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(values[0])
+        return float(value) if np.ndim(value) == 0 else value
+
+    def difference(self, a: str, b: str, metric: str) -> Difference:
+        """Per-seed ``a − b``: the fair way to compare two runs that share their seeds."""
+        return Difference(a, b, metric, self.values(a, metric) - self.values(b, metric))
+
+    def table(self, metrics: Mapping[str, str] | Sequence[str], digits: int = 3) -> str:
+        """A plain-text table of ``mean ± std`` over seeds, one row per run.
+
+        Args:
+            metrics: the scalar metrics to show, as a list, or a mapping metric -> column title.
+            digits: decimals shown.
+        """
+        columns = dict(metrics) if isinstance(metrics, Mapping) else {m: m for m in metrics}
+        header = [f"mean ± std over {len(self.seeds)} seeds"] + list(columns.values())
+        rows = [header]
+        for name in self.names:
+            cells = [name]
+            for metric in columns:
+                values = self.values(name, metric)
+                if values.ndim != 1:
+                    raise ValueError(f"metric {metric!r} is an array per seed; a table shows scalar metrics only")
+                cells.append(f"{self.mean(name, metric):.{digits}f} ± {self.std(name, metric):.{digits}f}")
+            rows.append(cells)
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"SeedResults(runs={self.names}, seeds={self.seeds})"
+
+
+def over_seeds(run: Callable[[int], Mapping[str, Mapping]], seeds: Iterable[int], *, desc: str = "seeds") -> SeedResults:
+    """Call ``run(seed)`` for each seed, with a progress bar, and collect what it measured.
+
+    Args:
+        run: trains and evaluates everything for one seed; returns ``{run name: {metric: value}}``
+            (values are floats or arrays), the same names and metrics for every seed.
+        seeds: e.g. ``range(5)``.
+        desc: label of the progress bar.
+
+    Returns:
+        :class:`SeedResults`.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed, e.g. range(5)")
+    records: dict[str, list[dict]] = {}
+    for seed in tqdm(seeds, desc=desc):
+        measured = run(seed)
+        if not isinstance(measured, Mapping) or not measured:
+            raise TypeError(f"run(seed) must return {{name: {{metric: value}}}}; got {type(measured).__name__}")
+        if records and set(measured) != set(records):
+            raise ValueError(f"run({seed}) returned runs {sorted(measured)} but earlier seeds returned {sorted(records)}")
+        for name, metrics in measured.items():
+            records.setdefault(name, []).append(dict(metrics))
+    return SeedResults(seeds, records)

@@ -1,0 +1,102 @@
+"""A small, deterministic training loop for the notebooks' toy models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["fit", "predict"]
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    inputs: Tensor,
+    targets: Tensor,
+    *,
+    epochs: int = 100,
+    lr: float = 1e-2,
+    batch_size: int | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    seed: int = 0,
+    on_epoch: Callable[[int, nn.Module], object] | None = None,
+) -> list[float]:
+    """Train ``model`` on ``(inputs, targets)`` to minimise ``loss_fn(model(inputs), targets)``.
+
+    Args:
+        model: maps a batch of ``inputs`` to logits (the shape ``loss_fn`` expects).
+        loss_fn: e.g. ``focal_teach.focal_loss`` or ``torch.nn.functional.cross_entropy``,
+            or a ``functools.partial`` of one with its gamma/alpha.
+        inputs, targets: the whole training set as tensors; the first dim indexes examples.
+        epochs: passes over the data.
+        lr: learning rate of the default optimiser, Adam.
+        batch_size: ``None`` for full-batch steps; otherwise mini-batches in an order
+            shuffled by a generator seeded with ``seed``.
+        optimizer: any optimiser over ``model``'s parameters, instead of Adam.
+        seed: seeds the shuffling only; seed the model's initialisation before building it
+            (``focal_teach.experiments.seed_everything``).
+        on_epoch: called as ``on_epoch(epoch, model)`` after each epoch (epoch counts from 1),
+            e.g. to evaluate a learning curve with :func:`predict`; the model is put back in
+            training mode afterwards.
+
+    Returns:
+        The mean training loss of each epoch (the same numbers for the same seed): the
+        batches' losses weighted by their number of examples. For token tasks whose loss is
+        a mean over non-padded tokens, that weighs sequences, not tokens, alike.
+    """
+    if len(inputs) != len(targets):
+        raise ValueError(f"inputs has {len(inputs)} examples but targets has {len(targets)}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be ≥ 1; got {epochs}")
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    n = len(inputs)
+    history = []
+    model.train()
+    for _ in range(epochs):
+        if batch_size is None:
+            batches = [slice(None)]
+        else:
+            order = torch.randperm(n, generator=generator)
+            batches = order.split(batch_size)
+        total = 0.0
+        for batch in batches:
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(inputs[batch]), targets[batch])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * (n if batch_size is None else len(batch))
+        history.append(total / n)
+        if on_epoch is not None:
+            on_epoch(len(history), model)
+            model.train()
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: Tensor, *, batch_size: int | None = None) -> Tensor:
+    """``model(inputs)`` in evaluation mode and without gradients: the logits, for evaluation.
+
+    Args:
+        model: as given to :func:`fit`.
+        inputs: a batch of inputs, the first dim indexing examples.
+        batch_size: ``None`` for one pass; otherwise chunks of this many examples, concatenated.
+
+    Returns:
+        The model's output, e.g. logits ``[N]`` (binary), ``[N, C]`` or ``[B, T, C]``. Apply
+        ``.sigmoid()`` or ``.softmax(-1)`` for probabilities, ``.argmax(-1)`` for labels.
+        The model's train/eval mode is restored afterwards.
+    """
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be None or an int ≥ 1; got {batch_size!r}")
+    was_training = model.training
+    model.eval()
+    try:
+        if batch_size is None:
+            return model(inputs)
+        return torch.cat([model(chunk) for chunk in inputs.split(batch_size)])
+    finally:
+        model.train(was_training)
