@@ -1,7 +1,8 @@
 """Focal loss forward+backward: time and peak memory, side by side, as ratios to F.cross_entropy.
 
-    python benchmarks/bench_loss.py            # full table (also: make bench)
-    python benchmarks/bench_loss.py --check    # exit 1 unless focal_teach meets its targets
+    python benchmarks/bench_loss.py                  # full table (also: make bench)
+    python benchmarks/bench_loss.py --check          # exit 1 unless focal_teach meets its targets
+    python benchmarks/bench_loss.py --device cuda    # on a GPU (time: synchronised; memory: the allocator's peak)
 
 Time: every candidate runs in the same process, interleaved round by round (so drift in the
 machine's speed hits all alike), on CPU with 2 threads; the median of the rounds is reported
@@ -16,7 +17,8 @@ glibc's mmap threshold pinned at 64 KiB, so every large buffer is mapped on allo
 unmapped on free and the resident-set high-water mark (VmHWM, reset through
 /proc/self/clear_refs) tracks the peak of live buffers. "Extra" is that peak minus the resident
 size just before the call: what forward+backward allocate beyond the inputs, the gradient
-included. All candidates compute gamma=2, no alpha, reduction="mean" (kornia's "mean" divides
+included. With --device cuda, each timed step ends with torch.cuda.synchronize() and memory is
+torch.cuda.max_memory_allocated() minus the allocation before the step. All candidates compute gamma=2, no alpha, reduction="mean" (kornia's "mean" divides
 by N*C, a different constant that costs nothing).
 """
 
@@ -41,13 +43,19 @@ CASES = {
     "[32, 50, 512] (sequence)": (32, 50, 512),  # N=32, C=50 classes, 512 positions
 }
 TARGETS = {"time_vs_ce": 1.3, "memory_vs_kornia": 1.1}
+DEVICE = torch.device("cpu")  # set by --device
 
 
 def make_inputs(shape, seed=0):
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(*shape, generator=gen)
     target = torch.randint(shape[1], (shape[0],) + tuple(shape[2:]), generator=gen)
-    return x, target
+    return x.to(DEVICE), target.to(DEVICE)
+
+
+def _synchronize():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -108,6 +116,7 @@ def _leaf_and_fn(name, shape):
 def _step(leaf, fn):
     leaf.grad = None
     fn(leaf).backward()
+    _synchronize()
 
 
 # ----------------------------------------------------------------------------- time
@@ -119,6 +128,7 @@ COLD_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(64 << 10), "MALLOC_TRIM_THRESHOL
 
 def _child(args, allocator):
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), **allocator)
+    args = [*args, "--device", str(DEVICE)]
     res = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True)
     if res.returncode:
         raise RuntimeError(f"benchmark child {args} failed:\n{res.stderr}")
@@ -159,6 +169,8 @@ def _memory_child(name, case):
     torch.set_num_threads(THREADS)
     leaf, fn = _leaf_and_fn(name, CASES[case])
     _step(leaf, fn)  # first call: lazy initialisation, imports
+    if DEVICE.type == "cuda":
+        return _cuda_memory(leaf, fn)
     peaks = []
     for _ in range(3):
         leaf.grad = None
@@ -168,6 +180,17 @@ def _memory_child(name, case):
         _step(leaf, fn)
         peaks.append(_status_kib("VmHWM") - before)
     print(json.dumps(min(peaks) * 1024))
+
+
+def _cuda_memory(leaf, fn):
+    peaks = []
+    for _ in range(3):
+        leaf.grad = None
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        _step(leaf, fn)
+        peaks.append(torch.cuda.max_memory_allocated() - before)
+    print(json.dumps(min(peaks)))
 
 
 def memory_case(case):
@@ -181,16 +204,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--check", action="store_true", help="exit 1 unless focal_teach meets its targets")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, ...")
     parser.add_argument("--memory-child", nargs=2, metavar=("CANDIDATE", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--time-child", nargs=2, metavar=("CASE", "ROUNDS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: torch.cuda.is_available() is False on this machine")
     if args.memory_child:
         return _memory_child(*args.memory_child)
     if args.time_child:
         return _time_child(args.time_child[0], int(args.time_child[1]))
 
     torch.set_num_threads(THREADS)
-    print(f"torch {torch.__version__}, {THREADS} threads, CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    where = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
+    print(f"torch {torch.__version__}, device {DEVICE}, {THREADS} threads, {where}")
     print(f"forward+backward, gamma={GAMMA}, median of {args.rounds} interleaved rounds; ratios to F.cross_entropy\n")
     print("| case | candidate | time | time / CE | peak extra memory | memory / CE | memory / kornia |")
     print("|---|---|---:|---:|---:|---:|---:|")

@@ -12,6 +12,8 @@ r"""The loss library: the focal loss (Lin et al. 2017) step by step, and from lo
   logits, exact, stable and fast; :mod:`~focal_teach.losses.modules`: their ``nn.Module`` forms.
 - :mod:`~focal_teach.losses.variants`: FL*, Poly-1, sample-dependent γ (FLSD-53).
 - :mod:`~focal_teach.losses.class_weights`: per-class α from class counts.
+- :class:`set_validate_args`: the switch for the losses' checks of tensor values (on by
+  default, and free of host syncs either way).
 
 This folder imports nothing else from ``focal_teach``: copy it into a project as it is.
 """
@@ -21,6 +23,7 @@ from .functional import binary_focal_loss, focal_loss
 from .gradients import focal_loss_grad
 from .modules import BinaryFocalLoss, FocalLoss
 from .terms import alpha_weight, cross_entropy_term, focal_term, modulating_factor
+from ._validation import get_validate_args, set_validate_args
 from .variants import (
     binary_focal_loss_star,
     binary_poly1_focal_loss,
@@ -50,4 +53,7 @@ __all__ = [
     # class weights
     "class_counts",
     "class_weights",
+    # the value checks' switch
+    "set_validate_args",
+    "get_validate_args",
 ]

@@ -1,7 +1,16 @@
 """Input checks shared by the losses and the step-by-step pieces.
 
 Every check fails early with a message that names the argument, says what was wrong and how to
-fix it. Checks that read tensor values cost one reduction each (``aminmax``), never a copy.
+fix it. Two kinds:
+
+- **Checks of the arguments' form** (shapes, dtypes, α's length, reduction) need no tensor
+  data and always run.
+- **Checks of tensor values** (class indices in range, binary targets, probabilities and α in
+  their intervals, γ ≥ 0) run *on the device*, through ``torch._assert_async``: the host never
+  waits for the data, so they cost no host sync (on CUDA a failed check is a device-side
+  assert, as ``F.cross_entropy``'s own for an out-of-range class; on CPU the assert fails at
+  once and the check raises its detailed ``ValueError``). They are on by default; like
+  ``torch.distributions``' ``validate_args``, :class:`set_validate_args` turns them off.
 """
 
 from __future__ import annotations
@@ -14,6 +23,70 @@ import torch
 from torch import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
+
+_validate_args = True
+
+
+def get_validate_args() -> bool:
+    """Whether the losses check tensor values (see :class:`set_validate_args`)."""
+    return _validate_args
+
+
+class set_validate_args:
+    """Turn the losses' checks of tensor values on (the default) or off, globally.
+
+    Works as a call, ``set_validate_args(False)``, and as a context manager that restores the
+    previous value on exit, ``with set_validate_args(False): ...`` (as
+    ``torch.set_grad_enabled``). The value checks never make the host wait for the device, so
+    leaving them on costs a few reductions per call; turning them off saves those, and an
+    out-of-range class index then fails inside ``gather`` (CPU: ``RuntimeError``, CUDA:
+    device-side assert) while a binary target outside [0, 1] is silently used as it is.
+    Shape, dtype and α-length checks always run.
+    """
+
+    def __init__(self, value: bool) -> None:
+        global _validate_args
+        if not isinstance(value, bool):
+            raise TypeError(f"set_validate_args takes True or False; got {value!r}")
+        self.previous, _validate_args = _validate_args, value
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        global _validate_args
+        _validate_args = self.previous
+
+
+def _unwrap(t: Tensor) -> Tensor:
+    while torch._C._functorch.is_functorch_wrapped_tensor(t):
+        t = torch._C._functorch.get_unwrapped(t)
+    return t
+
+
+def assert_on_device(ok: Tensor, message: str, explain: Callable[[], Exception] | None = None) -> None:
+    """Fail unless the 0-d bool tensor ``ok`` holds True, without the host reading it.
+
+    ``message`` is what a device-side failure reports (CUDA, compiled graphs). In eager mode on
+    the CPU, where the assert fails synchronously, ``explain()`` builds the detailed error from
+    the data instead: that read happens only once the check has already failed.
+    """
+    if not _validate_args:
+        return
+    if torch.compiler.is_compiling():
+        torch._assert_async(ok, message)
+        return
+    if torch._C._functorch.is_functorch_wrapped_tensor(ok):
+        # Under torch.func (vmap has no batching rule for asserts): check every sample's value
+        # at once, on the plain tensor the transforms wrap; explain() could not run in there.
+        ok, explain = _unwrap(ok).all(), (lambda: ValueError(message))
+    if explain is None:
+        torch._assert_async(ok, message)
+        return
+    try:
+        torch._assert_async(ok, message)
+    except RuntimeError:
+        raise explain() from None
 
 
 def _shape(t: Tensor) -> str:
@@ -49,9 +122,39 @@ def check_gamma(gamma, *, allow_callable: bool = False):
 
 
 def _check_gamma_values(gamma: Tensor) -> None:
-    if gamma.numel() and not bool(torch.isfinite(gamma).all() & (gamma >= 0).all()):
+    gamma = gamma.detach()
+
+    def explain():
         bad = gamma[~(torch.isfinite(gamma) & (gamma >= 0))][0].item()
-        raise ValueError(f"gamma must be finite and ≥ 0 everywhere; found {bad}")
+        return ValueError(f"gamma must be finite and ≥ 0 everywhere; found {bad}")
+
+    ok = (torch.isfinite(gamma) & (gamma >= 0)).all()
+    assert_on_device(ok, "gamma must be finite and ≥ 0 everywhere", explain)
+
+
+def gamma_for(gamma, shape: torch.Size):
+    """The losses' γ: a float, a callable of p_t, or a tensor broadcast to ``shape`` (the target's).
+
+    A tensor stays a tensor, so that it can require grad and is never read on the host.
+    """
+    if not isinstance(gamma, Tensor):
+        return check_gamma(gamma, allow_callable=True)
+    if gamma.is_complex() or gamma.dtype == torch.bool:
+        raise TypeError(f"gamma must be a real number ≥ 0; got a {gamma.dtype} tensor")
+    try:
+        fits = torch.broadcast_shapes(gamma.shape, shape) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"gamma of shape {_shape(gamma)} does not broadcast to target's shape {tuple(shape)}: give one γ, "
+            f"or one per position (the target's shape, or one that broadcasts to it, e.g. [N] for a target "
+            f"[N] and [N, 1] for a target [N, d1])"
+        )
+    if not gamma.is_floating_point():
+        gamma = gamma.to(torch.get_default_dtype())
+    _check_gamma_values(gamma)
+    return gamma.expand(shape)
 
 
 def call_gamma(gamma: Callable[[Tensor], Tensor], p_t: Tensor) -> Tensor:
@@ -70,7 +173,7 @@ def call_gamma(gamma: Callable[[Tensor], Tensor], p_t: Tensor) -> Tensor:
             f"it returned shape {_shape(value)}"
         )
     _check_gamma_values(value)
-    return value.expand(p_t.shape) if value.dim() else value.item()
+    return value.expand(p_t.shape)
 
 
 def as_float_tensor(value, name: str) -> Tensor:
@@ -96,26 +199,26 @@ def check_float_input(input, name: str = "input") -> Tensor:
     return input
 
 
-def _outside_unit_interval(t: Tensor) -> str | None:
-    """None when every value of ``t`` lies in [0, 1]; otherwise what was found, for the message."""
-    if t.numel() == 0:
-        return None
+def _outside_unit_interval(t: Tensor) -> str:
+    """What was found outside [0, 1], for the message of a check that has failed (reads the data)."""
     lo, hi = (v.item() for v in torch.aminmax(t.detach()))
-    if math.isnan(lo) or math.isnan(hi):
-        return "NaN"
-    if lo < 0 or hi > 1:
-        return f"values in [{lo:.4g}, {hi:.4g}]"
-    return None
+    return "NaN" if math.isnan(lo) or math.isnan(hi) else f"values in [{lo:.4g}, {hi:.4g}]"
+
+
+def _check_unit_interval(t: Tensor, message: str) -> None:
+    """Device-side check that every value of ``t`` lies in [0, 1] (NaN fails); ``message`` + what was found."""
+    t = t.detach()
+    ok = ((t >= 0) & (t <= 1)).all()
+    assert_on_device(ok, message.format(found="values outside [0, 1]"), lambda: ValueError(message.format(found=_outside_unit_interval(t))))
 
 
 def check_probabilities(p: Tensor, name: str) -> Tensor:
     """Values in [0, 1]: probabilities, e.g. ``softmax(logits)``, not logits."""
-    found = _outside_unit_interval(p)
-    if found:
-        raise ValueError(
-            f"{name} must hold probabilities in [0, 1]; found {found}. If these are logits, pass them "
-            f"as they are with from_logits=True (more stable), or apply softmax/sigmoid first."
-        )
+    _check_unit_interval(
+        p,
+        f"{name} must hold probabilities in [0, 1]; found {{found}}. If these are logits, pass them "
+        f"as they are with from_logits=True (more stable), or apply softmax/sigmoid first.",
+    )
     return p
 
 
@@ -157,6 +260,11 @@ def check_class_alpha(alpha, num_classes: int | None, device=None) -> Tensor | N
         )
     if isinstance(alpha, bool):
         raise TypeError("alpha must be None or one weight per class; got a bool")
+    if isinstance(alpha, Tensor) and device is not None and alpha.device != torch.device(device):
+        raise ValueError(
+            f"alpha is on {alpha.device} but input is on {device}: move it with alpha.to(input.device), "
+            f"or use FocalLoss(alpha=...), whose alpha is a buffer that follows .to(device)"
+        )
     try:
         weights = torch.as_tensor(alpha, device=device)
     except (TypeError, ValueError, RuntimeError) as err:
@@ -172,10 +280,12 @@ def check_class_alpha(alpha, num_classes: int | None, device=None) -> Tensor | N
             f"alpha has {weights.numel()} weights but input has {num_classes} classes along dim 1; "
             f"give exactly one weight per class"
         )
-    bad = ~torch.isfinite(weights) | (weights < 0)
-    if bool(bad.any()):
-        i = int(bad.nonzero()[0, 0])
-        raise ValueError(f"alpha must be finite and ≥ 0 for every class; alpha[{i}] = {weights[i].item()}")
+    def explain():
+        i = int((~torch.isfinite(weights) | (weights < 0)).nonzero()[0, 0])
+        return ValueError(f"alpha must be finite and ≥ 0 for every class; alpha[{i}] = {weights[i].item()}")
+
+    ok = (torch.isfinite(weights) & (weights >= 0)).all()
+    assert_on_device(ok.detach(), "alpha must be finite and ≥ 0 for every class", explain)
     return weights
 
 
@@ -189,20 +299,20 @@ def check_binary_target(target, dtype: torch.dtype) -> Tensor:
         return target.to(dtype)
     if target.is_complex():
         raise TypeError(f"target must be real (bool, int or float in [0, 1]); got {target.dtype}")
-    found = _outside_unit_interval(target)
-    if found:
-        raise ValueError(
-            f"binary target must hold labels in [0, 1] (1 = positive); found {found}. "
-            f"For class indices of more than two classes use focal_loss."
-        )
+    _check_unit_interval(
+        target,
+        "binary target must hold labels in [0, 1] (1 = positive); found {found}. "
+        "For class indices of more than two classes use focal_loss.",
+    )
     return target.to(dtype)
 
 
 def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | None, what: str = "target"):
-    """Class indices in [0, C) or ``ignore_index``.
+    """Class indices in [0, C) or ``ignore_index``, checked on the device.
 
     Returns ``(indices, ignored)``: int64 indices safe to gather with (ignored positions hold 0)
-    and the bool mask of ignored positions, or ``None`` when nothing is ignored.
+    and the bool mask of ignored positions (``None`` when ``ignore_index`` is ``None``). Without
+    a host sync nothing can say whether any position *is* ignored, so the mask is always built.
     """
     if target.dtype == torch.bool or target.is_floating_point() or target.is_complex():
         hint = (
@@ -212,29 +322,26 @@ def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | No
         )
         raise TypeError(f"{what} must hold integer class indices (torch.long); got {target.dtype}.{hint}")
     target = target.long()
-    if target.numel() == 0:
-        return target, None
-    lo, hi = (v.item() for v in torch.aminmax(target))
-    ignore_in_range = ignore_index is not None and 0 <= ignore_index < num_classes
-    if 0 <= lo and hi < num_classes and not ignore_in_range:
-        return target, None  # the common case: one pass over the targets
-    ignored = target == ignore_index if ignore_index is not None else None
-    if not (0 <= lo and hi < num_classes):
-        bad = (target < 0) | (target >= num_classes)
-        if ignored is not None:
-            bad &= ~ignored
-        if bool(bad.any()):
+    ignored = None if ignore_index is None else target == ignore_index
+    indices = target if ignored is None else target.masked_fill(ignored, 0)
+    if _validate_args and target.numel():
+        lo, hi = torch.aminmax(indices)
+
+        def explain():
+            bad = (target < 0) | (target >= num_classes)
+            if ignored is not None:
+                bad &= ~ignored
             where = tuple(bad.nonzero()[0].tolist())
-            value = target[where].item()
             ignore = f"ignore_index={ignore_index}" if ignore_index is not None else "no ignore_index"
-            raise ValueError(
-                f"{what} holds class {value} at index {where}, outside [0, {num_classes}): input has "
-                f"{num_classes} classes along dim 1 ({ignore}). Check the model's number of outputs, "
+            return ValueError(
+                f"{what} holds class {target[where].item()} at index {where}, outside [0, {num_classes}): input "
+                f"has {num_classes} classes along dim 1 ({ignore}). Check the model's number of outputs, "
                 f"or mark positions to skip (padding) with ignore_index."
             )
-    if ignored is None or not bool(ignored.any()):
-        return target, None
-    return target.masked_fill(ignored, 0), ignored
+
+        message = f"{what} holds a class index outside [0, {num_classes}) that is not ignore_index={ignore_index}"
+        assert_on_device((lo >= 0) & (hi < num_classes), message, explain)
+    return indices, ignored
 
 
 def check_class_layout(input: Tensor, target: Tensor) -> None:

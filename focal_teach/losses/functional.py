@@ -8,7 +8,7 @@ Lin, Goyal, Girshick, He and Dollár, "Focal Loss for Dense Object Detection", I
 
 :func:`focal_loss` is the softmax form (layout of ``F.cross_entropy``), :func:`binary_focal_loss`
 the sigmoid form (``torchvision.ops.sigmoid_focal_loss``). Both compute the loss from
-log-probabilities and use the closed-form gradient (:mod:`focal_teach._kernels`), so gradients
+log-probabilities and use the closed-form gradient (:mod:`focal_teach.losses._kernels`), so gradients
 stay finite for every γ ≥ 0, saturated logits included.
 """
 
@@ -20,24 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, _mean_scale, compute_dtype, masked_pow
-from ._validation import (
-    call_gamma,
-    check_binary_alpha,
-    check_binary_layout,
-    check_binary_target,
-    check_class_alpha,
-    check_class_indices,
-    check_class_layout,
-    check_float_input,
-    check_gamma,
-    check_probabilities,
-    check_reduction,
-)
+from ._arguments import BinaryArguments, SoftmaxArguments, binary_arguments, softmax_arguments
+from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, masked_pow
+from ._validation import check_probabilities
 
 __all__ = ["focal_loss", "binary_focal_loss"]
 
-Gamma = float | Callable[[Tensor], Tensor]
+Gamma = float | Tensor | Callable[[Tensor], Tensor]
+"""γ: a number ≥ 0; a tensor of them, one per position (broadcastable to the target's shape),
+which may require grad; or a callable of the detached p_t returning such a tensor."""
 
 
 def focal_loss(
@@ -61,23 +52,34 @@ def focal_loss(
             (computed in float32), float32 or float64. With ``from_logits=False``,
             probabilities of the same shape instead.
         target: class indices ``[N]`` or ``[N, d1, ...]`` in ``[0, C)``, or ``ignore_index``.
-        gamma: focusing parameter γ ≥ 0; 0 gives cross-entropy. Or a callable mapping the
+        gamma: focusing parameter γ ≥ 0; 0 gives cross-entropy. A tensor gives one γ per
+            position: its shape must broadcast to ``target``'s (trailing dimensions align, as
+            in any broadcast: ``[N]`` for a target ``[N]``, ``[N, 1]`` for a target
+            ``[N, d1]``); it gets a gradient if it requires grad. Or a callable mapping the
             detached ``p_t`` (shape of ``target``) to a per-position γ, e.g.
-            :func:`focal_teach.flsd_53_gamma`; it is treated as a constant of each position.
-        alpha: ``None`` or one non-negative weight per class, :math:`\alpha_t = \alpha[t]`. A
-            single number is rejected: with softmax it would only rescale the loss.
+            :func:`focal_teach.flsd_53_gamma`; it is treated as a constant of each position
+            (and costs one more softmax).
+        alpha: ``None`` or one non-negative weight per class, :math:`\alpha_t = \alpha[t]`, on
+            ``input``'s device; a tensor that requires grad gets its gradient. A single number
+            is rejected: with softmax it would only rescale the loss.
         reduction: ``"mean"``: :math:`\sum_i \ell_i / \sum_i \alpha_{t_i}` over non-ignored
             positions (their count without ``alpha``), as ``F.cross_entropy`` with
             ``weight=alpha``; 0 if every position is ignored. ``"sum"``, or ``"none"`` for
             a loss of ``target``'s shape with 0 at ignored positions.
         ignore_index: target value that contributes neither loss nor gradient, whatever the
-            logits at that position (inf and NaN included).
+            logits at that position (inf and NaN included); ``None``: nothing is ignored.
         from_logits: ``False`` takes probabilities (as the ``focal_loss_torch`` package does).
             Less stable: :math:`1 - p_t` loses its digits once :math:`p_t` rounds to 1, and
             a probability of 0 gives an infinite loss. Prefer logits.
 
     Returns:
-        The loss, in ``input``'s dtype: a scalar, or ``target``'s shape for ``"none"``.
+        The loss, in ``input``'s dtype (float32 for float16/bfloat16 input under autocast, as
+        ``F.cross_entropy``): a scalar, or ``target``'s shape for ``"none"``.
+
+    Differentiable in ``input``, ``alpha`` and a ``gamma`` tensor, twice over
+    (``create_graph=True``), and under ``torch.func`` transforms (``grad``, ``vmap``,
+    ``jacrev``) and ``torch.compile``. No host sync: value checks run on the device
+    (:class:`focal_teach.losses.set_validate_args`).
 
     With ``gamma=0`` this equals ``F.cross_entropy(input, target, weight=alpha,
     ignore_index=ignore_index, reduction=reduction)``.
@@ -87,39 +89,32 @@ def focal_loss(
         >>> target = torch.randint(5, (8,))
         >>> focal_loss(logits, target, gamma=2.0).backward()
     """
-    input = check_float_input(input)
-    check_class_layout(input, target)
-    reduction = check_reduction(reduction)
-    gamma = check_gamma(gamma, allow_callable=True)
-    num_classes = input.shape[1]
-    class_alpha = check_class_alpha(alpha, num_classes, device=input.device)
-    target, ignored = check_class_indices(target, num_classes, ignore_index)
-    dtype = compute_dtype(input.dtype)
-    alpha_t = None if class_alpha is None else class_alpha.to(dtype)[target]
-
-    if from_logits:
-        keep_buffer = input.requires_grad and torch.is_grad_enabled()
-        loss = SoftmaxFocalLoss.apply(input, target, gamma, alpha_t, ignored, reduction, keep_buffer)
-    else:
-        loss = _focal_from_probabilities(input, target, gamma, alpha_t, ignored, dtype)
-        if reduction == "mean":
-            loss = loss.sum() * _mean_scale(loss, alpha_t, ignored)
-        elif reduction == "sum":
-            loss = loss.sum()
-    return loss.to(input.dtype)
+    args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
+    loss = _softmax_focal(args) if from_logits else _focal_from_probabilities(args)
+    return args.reduce(loss)
 
 
-def _focal_from_probabilities(probs, target, gamma, alpha_t, ignored, dtype):
-    p_t = probs.gather(1, target.unsqueeze(1)).squeeze(1).to(dtype)
-    if ignored is not None:
-        p_t = p_t.masked_fill(ignored, 1.0)
+def _softmax_focal(args: SoftmaxArguments) -> Tensor:
+    """The fused loss per position (``target``'s shape), in the compute dtype."""
+    gamma = args.gamma
+    if callable(gamma):  # evaluated on p_t, ahead of the fused kernel that computes it again
+        log_probs = torch.log_softmax(args.input.detach(), 1, dtype=compute_dtype(args.input.dtype))
+        log_pt = log_probs.gather(1, args.index().unsqueeze(1)).squeeze(1)
+        if args.ignored is not None:
+            log_pt = log_pt.masked_fill(args.ignored, 0.0)
+        gamma = args.resolve_gamma(log_pt.exp())
+    return SoftmaxFocalLoss.apply(args.input, args.target, gamma, args.alpha_t, args.ignored)[0]
+
+
+def _focal_from_probabilities(args: SoftmaxArguments) -> Tensor:
+    p_t = args.input.gather(1, args.index().unsqueeze(1)).squeeze(1).to(compute_dtype(args.input.dtype))
+    if args.ignored is not None:
+        p_t = p_t.masked_fill(args.ignored, 1.0)
     check_probabilities(p_t, "input (probabilities, from_logits=False)")
-    if callable(gamma):
-        gamma = call_gamma(gamma, p_t.detach())
-    loss = -masked_pow(1.0 - p_t, gamma) * torch.log(p_t)
-    if alpha_t is not None:
-        loss = loss * alpha_t
-    return loss if ignored is None else loss.masked_fill(ignored, 0.0)
+    loss = -masked_pow(1.0 - p_t, args.resolve_gamma(p_t)) * torch.log(p_t)
+    if args.alpha_t is not None:
+        loss = loss * args.alpha_t
+    return loss if args.ignored is None else loss.masked_fill(args.ignored, 0.0)
 
 
 def binary_focal_loss(
@@ -144,40 +139,42 @@ def binary_focal_loss(
         input: logits of any shape (probabilities with ``from_logits=False``).
         target: labels of *exactly* ``input``'s shape, bool, int (0/1) or float in [0, 1]
             (soft labels). Shapes are never broadcast: ``[N]`` against ``[N, 1]`` is an error.
-        gamma: focusing parameter γ ≥ 0, or a callable of the detached ``p_t`` (see
-            :func:`focal_loss`). 0 with ``alpha=None`` gives
+        gamma: focusing parameter γ ≥ 0: a number, a tensor broadcastable to ``input``'s
+            shape (one γ per element; it may require grad), or a callable of the detached
+            ``p_t`` (see :func:`focal_loss`). 0 with ``alpha=None`` gives
             ``F.binary_cross_entropy_with_logits``.
-        alpha: ``None``, or the weight α ∈ [0, 1] of positives (negatives get 1 − α). The
-            paper's default is 0.25 with γ = 2.
+        alpha: ``None``, or the weight α ∈ [0, 1] of positives (negatives get 1 − α): a
+            number, or a 0-d tensor (which may require grad). The paper's default is 0.25
+            with γ = 2.
         reduction: ``"mean"`` (plain mean over elements), ``"sum"`` or ``"none"``. Lin et
             al. normalise by the number of positives instead: use ``"sum"`` and divide.
         from_logits: ``False`` takes probabilities (less stable; log terms are clamped at
             −100 as in ``F.binary_cross_entropy``).
 
     Returns:
-        The loss in ``input``'s dtype: a scalar, or ``input``'s shape for ``"none"``.
+        The loss in ``input``'s dtype (float32 for float16/bfloat16 input under autocast, as
+        ``F.binary_cross_entropy_with_logits``): a scalar, or ``input``'s shape for ``"none"``.
+
+    Differentiable in ``input``, in soft targets that require grad (distillation), ``alpha``
+    and ``gamma``; twice over, under ``torch.func`` and ``torch.compile``; no host sync.
     """
-    input = check_float_input(input)
-    check_binary_layout(input, target)
-    reduction = check_reduction(reduction)
-    gamma = check_gamma(gamma, allow_callable=True)
-    alpha = check_binary_alpha(alpha)
-    dtype = compute_dtype(input.dtype)
-    y = check_binary_target(target, dtype)
+    args = binary_arguments(input, target, gamma, alpha, reduction)
+    return args.reduce(_binary_focal(args) if from_logits else _binary_from_probabilities(args))
 
-    if from_logits:
-        loss = SigmoidFocalLoss.apply(input, y, gamma, alpha)
-    else:
-        p = check_probabilities(input, "input (probabilities, from_logits=False)").to(dtype)
-        q = p * (1.0 - y) + (1.0 - p) * y  # 1 - p_t
-        if callable(gamma):
-            gamma = call_gamma(gamma, 1.0 - q.detach())
-        loss = masked_pow(q, gamma) * F.binary_cross_entropy(p, y, reduction="none")
-        if alpha is not None:
-            loss = loss * (alpha * y + (1.0 - alpha) * (1.0 - y))
 
-    if reduction == "mean":
-        loss = loss.mean()
-    elif reduction == "sum":
-        loss = loss.sum()
-    return loss.to(input.dtype)
+def _binary_focal(args: BinaryArguments) -> Tensor:
+    """The fused loss per element, in the compute dtype."""
+    x, y = args.input, args.target
+    gamma = args.gamma
+    if callable(gamma):
+        xd = x.detach().to(y.dtype)
+        gamma = args.resolve_gamma(torch.sigmoid(xd) * y + torch.sigmoid(-xd) * (1.0 - y))
+    return SigmoidFocalLoss.apply(x, y, gamma, args.alpha_t)[0]
+
+
+def _binary_from_probabilities(args: BinaryArguments) -> Tensor:
+    y = args.target
+    p = check_probabilities(args.input, "input (probabilities, from_logits=False)").to(y.dtype)
+    q = p * (1.0 - y) + (1.0 - p) * y  # 1 - p_t
+    loss = masked_pow(q, args.resolve_gamma(1.0 - q)) * F.binary_cross_entropy(p, y, reduction="none")
+    return loss if args.alpha_t is None else loss * args.alpha_t

@@ -11,8 +11,8 @@ For one binary example with label :math:`y \in \{-1, +1\}` and logit :math:`x`, 
         \bigl(\gamma\, p_t \log p_t + p_t - 1\bigr).
 
 The loss depends on :math:`x` only through :math:`x_t`, so :math:`\partial\mathrm{FL}/\partial x_t`
-is the same expression without :math:`y`: that is what the paper's Figure 6 plots against
-:math:`x_t`, and what :func:`focal_loss_grad` returns. With :math:`\gamma = 0` it is the
+is the same expression without :math:`y`: the quantity the paper's Figure 6 plots against
+:math:`x_t` (for CE, FL with γ = 2 and two FL* settings), and what :func:`focal_loss_grad` returns. With :math:`\gamma = 0` it is the
 cross-entropy's :math:`p_t - 1`.
 """
 

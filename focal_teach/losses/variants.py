@@ -26,21 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._kernels import _mean_scale, compute_dtype
-from ._validation import (
-    call_gamma,
-    check_binary_alpha,
-    check_binary_layout,
-    check_binary_target,
-    check_class_alpha,
-    check_class_indices,
-    check_class_layout,
-    check_float_input,
-    check_gamma,
-    check_real,
-    check_reduction,
-)
-from .functional import Gamma, binary_focal_loss, focal_loss
+from ._arguments import binary_arguments, softmax_arguments
+from ._validation import check_gamma, check_real
+from ._kernels import compute_dtype
+from .functional import Gamma, _binary_focal, _softmax_focal
 
 __all__ = [
     "piecewise_gamma",
@@ -188,26 +177,19 @@ def binary_focal_loss_star(
         :math:`\sigma(\gamma x + \beta)`, not :math:`\sigma(x)`; to rank anchors (average
         precision) the logit :math:`x` itself is enough.
     """
-    input = check_float_input(input)
-    check_binary_layout(input, target)
-    reduction = check_reduction(reduction)
-    gamma = check_gamma(gamma)
+    gamma = check_gamma(gamma)  # a number: FL* divides by it
     if gamma == 0.0:
         raise ValueError(
             "gamma must be > 0 for FL*, whose loss is divided by gamma; gamma=1, beta=0 gives "
             "cross-entropy, and the paper uses (gamma, beta) = (2, 1) or (4, 0)"
         )
     beta = check_real(beta, "beta", hint="The paper uses beta = 1 with gamma = 2, and beta = 0 with gamma = 4.")
-    alpha = check_binary_alpha(alpha)
-    dtype = compute_dtype(input.dtype)
-    x = input.to(dtype)
-    y = check_binary_target(target, dtype)
+    args = binary_arguments(input, target, gamma, alpha, reduction)
+    x, y = args.input.to(args.target.dtype), args.target
     log_p_positive = F.logsigmoid(gamma * x + beta)  # log p*_t where y = 1
     log_p_negative = F.logsigmoid(beta - gamma * x)  # log p*_t where y = 0
     loss = -(y * log_p_positive + (1.0 - y) * log_p_negative) / gamma
-    if alpha is not None:
-        loss = loss * (alpha * y + (1.0 - alpha) * (1.0 - y))
-    return _reduce_elementwise(loss, reduction).to(input.dtype)
+    return args.reduce(loss if args.alpha_t is None else loss * args.alpha_t)
 
 
 # ---------------------------------------------------------------- Poly-1
@@ -265,32 +247,20 @@ def poly1_focal_loss(
     :math:`(1 - p_t)^{\gamma + 1}` is :math:`(\gamma + 1)(1 - p_t)^{\gamma}`. It is not fused:
     it costs about one ``F.cross_entropy`` more than :func:`focal_teach.focal_loss`.
     """
-    input = check_float_input(input)
-    check_class_layout(input, target)
-    reduction = check_reduction(reduction)
     epsilon = check_real(epsilon, "epsilon", minimum=-1.0, hint=_EPSILON_HINT)
-    gamma = check_gamma(gamma, allow_callable=True)
-    num_classes = input.shape[1]
-    class_alpha = check_class_alpha(alpha, num_classes, device=input.device)
-    indices, ignored = check_class_indices(target, num_classes, ignore_index)
-    dtype = compute_dtype(input.dtype)
-    x = input.to(dtype)
-
-    focal = focal_loss(x, target, gamma, class_alpha, "none", ignore_index)
-    if ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
-        x = x.masked_fill(ignored.unsqueeze(1), 0.0)
-    log_pt = F.log_softmax(x, 1).gather(1, indices.unsqueeze(1)).squeeze(1)
+    args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
+    x = args.input.to(compute_dtype(args.input.dtype))
+    if args.ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
+        x = x.masked_fill(args.ignored.unsqueeze(1), 0.0)
+    log_pt = F.log_softmax(x, 1).gather(1, args.index().unsqueeze(1)).squeeze(1)
     q = torch.expm1(log_pt).neg()  # 1 - p_t without cancellation as p_t -> 1
-    g = call_gamma(gamma, log_pt.detach().exp()) if callable(gamma) else gamma
-    loss = focal + epsilon * q.pow(g + 1.0) * (1.0 if class_alpha is None else class_alpha.to(dtype)[indices])
-    if ignored is not None:
-        loss = loss.masked_fill(ignored, 0.0)
-    if reduction == "mean":  # ÷ Σ α_t (or the count) over kept positions, as focal_loss
-        alpha_t = None if class_alpha is None else class_alpha.to(dtype)[indices]
-        loss = loss.sum() * _mean_scale(loss, alpha_t, ignored)
-    elif reduction == "sum":
-        loss = loss.sum()
-    return loss.to(input.dtype)
+    gamma = args.resolve_gamma(log_pt.exp())
+    poly = epsilon * q.pow(gamma + 1.0)
+    if args.alpha_t is not None:
+        poly = poly * args.alpha_t
+    if args.ignored is not None:
+        poly = poly.masked_fill(args.ignored, 0.0)
+    return args.reduce(_softmax_focal(args._replace(gamma=gamma)) + poly)
 
 
 def binary_poly1_focal_loss(
@@ -325,28 +295,12 @@ def binary_poly1_focal_loss(
     Returns:
         The loss in ``input``'s dtype: a scalar, or ``input``'s shape for ``"none"``.
     """
-    input = check_float_input(input)
-    check_binary_layout(input, target)
-    reduction = check_reduction(reduction)
     epsilon = check_real(epsilon, "epsilon", minimum=-1.0, hint=_EPSILON_HINT)
-    gamma = check_gamma(gamma, allow_callable=True)
-    alpha = check_binary_alpha(alpha)
-    dtype = compute_dtype(input.dtype)
-    x = input.to(dtype)
-    y = check_binary_target(target, dtype)
-
-    focal = binary_focal_loss(x, y, gamma, alpha, "none")
+    args = binary_arguments(input, target, gamma, alpha, reduction)
+    x, y = args.input.to(args.target.dtype), args.target
     q = torch.sigmoid(x) * (1.0 - y) + torch.sigmoid(-x) * y  # 1 - p_t, both sigmoids exact
-    g = call_gamma(gamma, 1.0 - q.detach()) if callable(gamma) else gamma
-    poly = epsilon * q.pow(g + 1.0)
-    if alpha is not None:
-        poly = poly * (alpha * y + (1.0 - alpha) * (1.0 - y))
-    return _reduce_elementwise(focal + poly, reduction).to(input.dtype)
-
-
-def _reduce_elementwise(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    gamma = args.resolve_gamma(1.0 - q)
+    poly = epsilon * q.pow(gamma + 1.0)
+    if args.alpha_t is not None:
+        poly = poly * args.alpha_t
+    return args.reduce(_binary_focal(args._replace(gamma=gamma)) + poly)
