@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
+from IPython.display import display
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -39,9 +40,12 @@ class Explorer:
         image: the ``ipywidgets.Image`` showing the figure, re-rendered as PNG on each change.
         widget: the controls above the image, what the notebook displays.
 
-    The picture is a core ``ipywidgets.Image`` (works in Colab, JupyterLab, VS Code and
-    Binder), of fixed size (no page jumps), and needs no ``Output`` widget. In Jupyter the
-    explorer displays itself: make it the last expression of a cell.
+    The picture is a core ``ipywidgets.Image`` (works in Colab, JupyterLab, Notebook 7, VS Code
+    and Binder), of fixed size (no page jumps), and needs no ``Output`` widget. In Jupyter the
+    explorer displays itself: make it the last expression of a cell (or ``display(explorer)``).
+    It displays as its ``widget``, through IPython's own ``display``, with ipywidgets 7
+    (Colab's) and 8 alike: ipywidgets 8 gives widgets ``_repr_mimebundle_``, ipywidgets 7
+    displays them from ``_ipython_display_``, and ``display(widget)`` knows both.
     """
 
     def __init__(
@@ -111,5 +115,6 @@ class Explorer:
     def _on_change(self, change) -> None:
         self.refresh()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self) -> None:
+        # IPython calls this before any _repr_*_ method, in IPython 7 to 9.
+        display(self.widget)

@@ -1,8 +1,10 @@
-"""A real JupyterLab (own temporary root, random port) driven by Debian's Chromium via Playwright.
+"""A real JupyterLab, and a real Jupyter Notebook 7, each with its own temporary root and random
+port, driven by the system's Chromium via Playwright.
 
-The notebooks are copied into the server's root, so JupyterLab's autosave never touches the
-committed ones. Screenshots go to artifacts/e2e/ (git-ignored). Never downloads a browser:
-Chromium comes from the system (`apt-get install chromium`; .ci/run installs it).
+The notebooks are copied into the server's root, so autosave never touches the committed ones.
+Screenshots go to artifacts/e2e/ (git-ignored). Never downloads a browser: Chromium comes from
+the system (`make test` installs Debian's package through scripts/chromium.sh), or from
+$CHROMIUM.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ def _free_port() -> int:
 
 
 class Lab:
-    def __init__(self, root: Path):
+    """JupyterLab (``app="lab"``, URL /lab/...) or Jupyter Notebook 7 (``app="notebook"``, URL /notebooks/...)."""
+
+    MODULES = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
+    def __init__(self, root: Path, app: str = "lab"):
+        self.app = app
+        module, app_class = self.MODULES[app]
         self.root = root
         self.port = _free_port()
         self.token = secrets.token_hex(16)
@@ -50,9 +58,9 @@ class Lab:
         env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(root / ".lab-workspaces"))
         self.log = open(root / "jupyterlab.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            [sys.executable, "-m", module, "--no-browser", "--allow-root",
              "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
+             f"--ServerApp.root_dir={root}", f"--{app_class}.expose_app_in_browser=True"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -63,10 +71,12 @@ class Lab:
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
+                    raise RuntimeError(f"{module} did not start; see {root / 'jupyterlab.log'}")
                 time.sleep(0.2)
 
     def url(self, notebook: str) -> str:
+        if self.app == "notebook":  # one notebook per page: no workspaces
+            return f"http://127.0.0.1:{self.port}/notebooks/{notebook}?token={self.token}"
         # One workspace per notebook, new in this server's own workspaces directory: tabs sharing
         # JupyterLab's default workspace restore each other's notebooks, and the current widget may
         # then be another notebook. No `?reset`: it makes JupyterLab reload the page after it has
@@ -83,23 +93,35 @@ class Lab:
         self.log.close()
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
+def _server(tmp_path_factory, app: str):
+    root = tmp_path_factory.mktemp(app)
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
-    server = Lab(root)
+    return Lab(root, app)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    server = _server(tmp_path_factory, "lab")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    server = _server(tmp_path_factory, "notebook")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.fail(
-            "Chromium is not installed, so the browser tests cannot run. Install Debian's package: "
-            "`sudo apt-get install chromium` (.ci/run does this), or run `make test-fast` to leave them out."
+            "Chromium is not installed, so the browser tests cannot run. `make test` installs Debian's package "
+            "(scripts/chromium.sh says how elsewhere; CHROMIUM=/path names another), or run `make test-fast` "
+            "to leave them out."
         )
     from playwright.sync_api import sync_playwright
 

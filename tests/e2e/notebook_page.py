@@ -16,7 +16,8 @@ NOTEBOOK_READY = f"""(name) => {{
   const kernel = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle';
 }}"""
-# Done: the kernel is idle and every code cell holds an execution count (queued ones hold null).
+# Done: the kernel is idle and every code cell holds an execution count (queued ones hold null),
+# or a cell shows an error.
 # The marker set by run_all() vanishes if the page reloads, so a reload cannot pass for a run.
 ALL_EXECUTED = f"""() => {{
   if (!window.__focalTeachRunAll) throw new Error('the page reloaded during Run All');
@@ -24,7 +25,10 @@ ALL_EXECUTED = f"""() => {{
   const kernel = w && w.sessionContext.session && w.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
   const cells = w.content.widgets.filter(c => c.model.type === 'code');
-  return cells.length > 0 && cells.every(c => typeof c.model.executionCount === 'number');
+  // A cell that raised stops Run All: the cells after it stay queued forever, so done means
+  // every cell executed, or an error shown (which the tests then report).
+  const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+  return cells.length > 0 && (failed || cells.every(c => typeof c.model.executionCount === 'number'));
 }}"""
 ERRORS = f"""() => {{
   const errors = [];

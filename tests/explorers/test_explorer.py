@@ -3,6 +3,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from focal_teach.explorers import Explorer
+from hosts.ipython_display import displayed_widget_ids
 
 
 def make():
@@ -26,7 +27,6 @@ def test_moving_a_control_updates_the_figure_in_place_and_the_picture():
 
 def test_displays_as_its_widget():
     explorer, _, _ = make()
-    bundle = explorer._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert displayed_widget_ids(explorer) == [explorer.widget.model_id]  # ipywidgets 7 and 8 alike
     assert explorer.widget.children[1] is explorer.image
     assert explorer.values == {"power": 1.0}
