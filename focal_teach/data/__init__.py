@@ -15,7 +15,14 @@ from focal_teach._extras import require
 
 require(__name__, "numpy", "sklearn")
 
-from focal_teach.data.anchors import DenseDetectionData, make_dense_detection  # noqa: E402
+from focal_teach.data.anchors import (  # noqa: E402
+    CLASS_NAMES,
+    IGNORE,
+    DenseDetectionData,
+    assign_anchors,
+    interval_iou,
+    make_dense_detection,
+)
 from focal_teach.data.digits import long_tail_profile, long_tailed_digits  # noqa: E402
 from focal_teach.data.points import imbalanced_2d  # noqa: E402
 from focal_teach.data.split import Split  # noqa: E402
@@ -43,4 +50,8 @@ __all__ = [
     "TAGS",
     "DenseDetectionData",
     "make_dense_detection",
+    "IGNORE",
+    "CLASS_NAMES",
+    "interval_iou",
+    "assign_anchors",
 ]

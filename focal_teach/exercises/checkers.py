@@ -3,8 +3,11 @@
 Each checker runs the student's code on edge cases and on the typical mistakes' tell-tale
 inputs, and says what is wrong, on which input, with a hint; never just "incorrect". A stub
 that still raises ``NotImplementedError`` gets a friendly reminder instead of an error, so the
-executed notebooks can run every exercise cell. Reference solutions: focal_teach's own
-functions (:mod:`focal_teach.losses`) and the repository's ``solutions/`` folder.
+executed notebooks can run every exercise cell. The expected values come from focal_teach's
+own functions (:mod:`focal_teach.losses`); an implementation that merely calls one of them (or
+torchvision's ``sigmoid_focal_loss``, or kornia's focal loss) is refused, with a message saying
+so (:func:`focal_teach.exercises.feedback.delegation`). Reference solutions: the repository's
+``solutions/`` folder.
 
     >>> from focal_teach.exercises import check_modulating_factor
     >>> check_modulating_factor(lambda p_t, gamma: (1 - p_t) ** gamma)
@@ -19,7 +22,9 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from focal_teach.exercises.feedback import Feedback, call, close, failed, fmt, passed, stub
+from focal_teach import losses as _losses
+from focal_teach.exercises.feedback import Feedback, call, close, delegates, failed, fmt, passed, stub
+from focal_teach.experiments import calibration as _calibration
 from focal_teach.experiments.calibration import expected_calibration_error
 from focal_teach.losses import (
     alpha_weight,
@@ -29,6 +34,17 @@ from focal_teach.losses import (
     focal_loss,
     modulating_factor,
 )
+
+# What an "implement it" exercise must not call: focal_teach's ready-made losses and the
+# function being implemented (torchvision's and kornia's focal losses are refused in feedback.py).
+_LOSSES = {
+    name: getattr(_losses, name)
+    for name in ("focal_loss", "binary_focal_loss", "focal_term", "modulating_factor", "FocalLoss",
+                 "BinaryFocalLoss", "binary_focal_loss_star", "poly1_focal_loss", "binary_poly1_focal_loss")
+}
+_TERMS = {name: getattr(_losses, name) for name in ("cross_entropy_term", "modulating_factor", "alpha_weight", "focal_term")}
+_WEIGHTS = {name: getattr(_losses, name) for name in ("class_weights",)}
+_CALIBRATION = {name: getattr(_calibration, name) for name in ("expected_calibration_error", "calibration_bins")}
 
 __all__ = [
     "check_cross_entropy_term",
@@ -49,6 +65,8 @@ def check_cross_entropy_term(fn: Callable[[Tensor], Tensor]) -> Feedback:
     """Check ``fn(p_t) = -log p_t``, elementwise."""
     name = "cross_entropy_term"
     cases = [torch.tensor([0.5, 0.9, 0.1]), torch.tensor(0.25), torch.rand(2, 3) * 0.98 + 0.01, torch.tensor([1.0, 0.0])]
+    if (refused := delegates(name, fn, (cases[0].clone(),), _TERMS, "-log p_t")) is not None:
+        return refused
     for p_t in cases:
         out, problem = call(fn, p_t.clone())
         if problem == "not implemented yet":
@@ -77,6 +95,8 @@ def check_modulating_factor(fn: Callable[[Tensor, float], Tensor]) -> Feedback:
     p = torch.tensor([0.0, 0.1, 0.5, 0.9, 0.99, 1.0])
     cases = [(p, g) for g in (0.0, 0.5, 1.0, 2.0, 5.0)]
     cases += [(torch.tensor(0.3), 2.0), (torch.rand(3, 4), 2.0), (torch.rand(2, 2, 2, dtype=torch.float64), 0.25), (torch.tensor([1.0]), 0.0)]
+    if (refused := delegates(name, fn, (p.clone(), 2.0), _TERMS, "the factor")) is not None:
+        return refused
     for p_t, gamma in cases:
         out, problem = call(fn, p_t.clone(), gamma)
         if problem == "not implemented yet":
@@ -115,6 +135,8 @@ def check_alpha_weight(fn: Callable[[Tensor, float], Tensor], per_class: bool = 
     name = "alpha_weight"
     y = torch.tensor([1, 0, 1, 1, 0])
     cases = [(y, 0.25), (y.bool(), 0.25), (y.float(), 0.75), (torch.tensor([[1, 0], [0, 0]]), 0.1), (torch.tensor([0, 0, 0]), 0.5)]
+    if (refused := delegates(name, fn, (y.clone(), 0.25), _TERMS, "α_t")) is not None:
+        return refused
     for target, alpha in cases:
         out, problem = call(fn, target.clone(), alpha)
         if problem == "not implemented yet":
@@ -158,6 +180,8 @@ def check_focal_loss(fn: Callable[[Tensor, Tensor, float], Tensor]) -> Feedback:
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(8, 5, generator=gen) * 2
     target = torch.randint(5, (8,), generator=gen)
+    if (refused := delegates(name, fn, (logits.clone(), target.clone(), 2.0), _LOSSES, "the loss")) is not None:
+        return refused
     for gamma in (0.0, 0.5, 2.0):
         out, problem = call(fn, logits.clone(), target.clone(), gamma)
         if problem == "not implemented yet":
@@ -219,6 +243,8 @@ def check_binary_focal_loss(fn: Callable[[Tensor, Tensor, float, float], Tensor]
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(12, generator=gen) * 3
     target = (torch.rand(12, generator=gen) < 0.3).float()
+    if (refused := delegates(name, fn, (logits.clone(), target.clone(), 2.0, 0.25), _LOSSES, "the loss")) is not None:
+        return refused
     for gamma, alpha in ((0.0, 0.25), (2.0, 0.25), (2.0, 0.9)):
         out, problem = call(fn, logits.clone(), target.clone(), gamma, alpha)
         if problem == "not implemented yet":
@@ -261,6 +287,8 @@ def check_class_weights(fn: Callable[[Tensor, float], Tensor]) -> Feedback:
     """Check ``fn(counts, beta)``: Cui et al.'s weights (1 - β)/(1 - β^n_c), normalised to sum to C."""
     name = "class_weights"
     cases = [(torch.tensor([500, 50, 5]), 0.99), (torch.tensor([500, 50, 5]), 0.9), (torch.tensor([100, 65, 42, 27, 2]), 0.999), (torch.tensor([10, 10]), 0.99)]
+    if (refused := delegates(name, fn, (cases[0][0].clone(), 0.99), _WEIGHTS, "the weights")) is not None:
+        return refused
     for counts, beta in cases:
         out, problem = call(fn, counts.clone(), beta)
         if problem == "not implemented yet":
@@ -289,31 +317,58 @@ def check_class_weights(fn: Callable[[Tensor, float], Tensor]) -> Feedback:
 # ---------------------------------------------------------------- sequence labelling (notebook 05)
 
 
+def _sequence_focal(logits: Tensor, tags: Tensor, gamma: float, class_dim: int = -1, pad_as: int | None = None,
+                    divide_by_all: bool = False) -> Tensor:
+    """The mean focal loss over real tokens, or one of the typical mistakes (for the checker's diagnosis)."""
+    log_p = torch.log_softmax(logits.double(), dim=class_dim)
+    real = tags != -100 if pad_as is None else torch.ones_like(tags, dtype=torch.bool)
+    index = tags if pad_as is None else torch.where(tags == -100, pad_as, tags)
+    log_p_t = log_p[real].gather(1, index[real].unsqueeze(1)).squeeze(1)
+    terms = -((-torch.expm1(log_p_t)) ** gamma) * log_p_t
+    return terms.sum() / tags.numel() if divide_by_all else terms.mean()
+
+
 def check_sequence_focal_loss(fn: Callable[[Tensor, Tensor, float], Tensor]) -> Feedback:
-    """Check ``fn(logits, tags, gamma)``: logits ``[B, T, C]`` from a tagger, tags ``[B, T]`` with
-    -100 at padding; the mean focal loss over the real (non-padded) tokens."""
+    """Check ``fn(logits, tags, gamma)``, built by hand: logits ``[B, T, C]`` from a tagger, tags
+    ``[B, T]`` with -100 at padding; the mean focal loss over the real (non-padded) tokens.
+
+    Refuses a call to ``focal_teach``'s losses (the notebook already shows that one-liner), and
+    recognises the classic mistakes: the softmax over time instead of classes, a reshape instead
+    of a transpose, padding counted as tag 0, and a mean over every position."""
     name = "sequence_focal_loss"
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 6, 4, generator=gen) * 2  # B=3, T=6, C=4
     tags = torch.randint(4, (3, 6), generator=gen)
     tags[0, 4:] = -100
     tags[2, 2:] = -100
-    expected = focal_loss(logits.movedim(-1, 1), tags, 2.0)
-    out, problem = call(fn, logits.clone(), tags.clone(), 2.0)
-    if problem == "not implemented yet":
-        return stub(name)
-    if problem:
-        return failed(name, f"on logits [3, 6, 4] it {problem}.", "focal_loss wants the classes on dim 1: logits.movedim(-1, 1) is [B, C, T].")
-    if close(out, expected):
-        return passed(name, "on a padded batch of 3 sequences (classes moved to dim 1, padding ignored)")
-    b, t, c = logits.shape
-    if close(out, focal_loss(logits.reshape(b, c, t), tags, 2.0)):
-        return failed(name, "it reshapes [B, T, C] into [B, C, T], which scrambles tokens and classes.", "reshape keeps the memory order; use movedim(-1, 1) (or permute(0, 2, 1)).")
-    if close(out, focal_loss(logits.movedim(-1, 1), tags.clamp_min(0), 2.0)):
-        return failed(name, "padded positions count as tokens of class 0.", "keep -100 in the tags (ignore_index), so padding adds no loss and no gradient.")
-    if close(out, focal_loss(logits.movedim(-1, 1), tags, 2.0, reduction="sum") / tags.numel()):
-        return failed(name, "it divides by every position, padding included.", "the mean is over real tokens: reduction='mean' with ignore_index does that.")
-    return failed(name, f"on a padded batch it returns {fmt(out)}, expected {fmt(expected)}.", "focal_loss(logits.movedim(-1, 1), tags, gamma) with the default ignore_index=-100.")
+    if (refused := delegates(name, fn, (logits.clone(), tags.clone(), 2.0), _LOSSES, "the masked mean")) is not None:
+        return refused
+    for gamma in (2.0, 0.0):
+        expected = focal_loss(logits.movedim(-1, 1), tags, gamma)
+        out, problem = call(fn, logits.clone(), tags.clone(), gamma)
+        if problem == "not implemented yet":
+            return stub(name)
+        if problem:
+            return failed(name, f"on logits [3, 6, 4] with γ = {gamma} it {problem}.",
+                          "log_softmax over the LAST dim (the classes), keep the positions where tags != -100, gather each one's tag.")
+        if close(out, expected):
+            continue
+        if out.numel() != 1:
+            return failed(name, f"it returns shape {tuple(out.shape)}, not a scalar.", "average over the real tokens: .mean() of the kept terms.")
+        b, t, c = logits.shape
+        if close(out, _sequence_focal(logits, tags, gamma, class_dim=1)):
+            return failed(name, "the softmax runs over dim 1, the time steps, not over the classes.", "the tagger's logits are [B, T, C]: log_softmax(logits, dim=-1).")
+        if close(out, focal_loss(logits.reshape(b, c, t), tags, gamma)):
+            return failed(name, "it reshapes [B, T, C] into [B, C, T], which scrambles tokens and classes.", "reshape keeps the memory order; use movedim(-1, 1) (or permute(0, 2, 1)), or stay class-last.")
+        if close(out, _sequence_focal(logits, tags, gamma, pad_as=0)):
+            return failed(name, "padded positions count as tokens of class 0.", "drop the positions where tags == -100 before the mean, so padding adds no loss and no gradient.")
+        if close(out, _sequence_focal(logits, tags, gamma, divide_by_all=True)):
+            return failed(name, "it divides by every position, padding included.", "the mean is over real tokens: divide by (tags != -100).sum().")
+        if close(out, -expected):
+            return failed(name, f"it returns {fmt(out)} < 0.", "the loss is -(1 - p_t)^γ log p_t: mind the minus sign.")
+        return failed(name, f"on a padded batch with γ = {gamma} it returns {fmt(out)}, expected {fmt(expected)}.",
+                      "mean over real tokens of -(1 - p_t)^γ log p_t, p_t = softmax over the classes of the token's tag.")
+    return passed(name, "on a padded batch of 3 sequences for γ = 2 and 0 (classes last, padding ignored)")
 
 
 # ---------------------------------------------------------------- calibration (notebook 07)
@@ -328,6 +383,8 @@ def check_expected_calibration_error(fn: Callable[..., float]) -> Feedback:
     logits = torch.randn(400, 5, generator=gen) * 2
     random = (torch.softmax(logits, 1), torch.randint(5, (400,), generator=gen))
     certain = (torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), torch.tensor([0, 1, 1]))
+    if (refused := delegates(name, fn, (random[0].clone(), random[1].clone(), 15), _CALIBRATION, "the binned gaps")) is not None:
+        return refused
     for label, (probs, labels) in (("4 hand-made examples", hand), ("400 random examples", random), ("confidences of exactly 1", certain)):
         out, problem = call(fn, probs.clone(), labels.clone(), 15)
         if problem == "not implemented yet":

@@ -7,6 +7,7 @@
 - :mod:`~focal_teach.experiments.loss_shares`: who carries the loss (easy vs hard examples;
   the paper's Figure 4).
 - :mod:`~focal_teach.experiments.detection`: the toy dense detector, its loss and training.
+- :mod:`~focal_teach.experiments.sampling`: OHEM and 1:3 sampling, the paper's baselines.
 - :mod:`~focal_teach.experiments.calibration`: ECE and temperature scaling.
 """
 
@@ -26,10 +27,13 @@ from focal_teach.experiments.detection import (  # noqa: E402
     DetectorTrace,
     TinyDetector,
     anchor_average_precision,
+    average_precision,
     dense_detection_loss,
     prior_bias,
     train_detector,
+    train_detectors,
 )
+from focal_teach.experiments.sampling import anchor_cross_entropy, nms_1d, ohem_loss, sampled_loss  # noqa: E402
 from focal_teach.experiments.loss_shares import (  # noqa: E402
     EASY_AND_HARD,
     EASY_NEGATIVES,
@@ -67,6 +71,12 @@ __all__ = [
     "DetectorTrace",
     "train_detector",
     "anchor_average_precision",
+    "average_precision",
+    "train_detectors",
+    "nms_1d",
+    "anchor_cross_entropy",
+    "ohem_loss",
+    "sampled_loss",
     "top_label",
     "CalibrationBins",
     "calibration_bins",

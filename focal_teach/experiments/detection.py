@@ -1,38 +1,47 @@
 r"""Dense detection in miniature: the practical parts of Lin et al. (2017), on a toy that runs in seconds.
 
-The data are :func:`focal_teach.data.make_dense_detection`'s 1-D images (about one positive
-anchor per 1,000 negatives). This module holds what is trained and measured on them:
+The data are :func:`focal_teach.data.make_dense_detection`'s 1-D images (K sigmoid outputs per
+anchor; targets 1, 0, or ignored). This module holds what is trained and measured on them:
 
-- :class:`TinyDetector`: a convolution that scores every anchor, with the paper's prior
-  initialisation of its last bias (:func:`prior_bias`);
-- :func:`dense_detection_loss`: a loss summed over anchors and divided by the number of
-  positives (the paper's normalisation) or by the number of anchors (a plain mean);
-- :func:`train_detector`: full-batch SGD with momentum, recording every iteration;
-- :func:`anchor_average_precision`: average precision of the anchors' scores.
+- :class:`TinyDetector`: a small convolutional net that gives K logits per anchor, with the
+  paper's prior initialisation of its last bias (:func:`prior_bias`);
+- :func:`dense_detection_loss`: a per-output loss summed over the non-ignored outputs and
+  divided by the number of positive anchors (the paper's normalisation) or by the number of
+  outputs (a plain mean);
+- :func:`train_detectors`: trains many detectors *at once* (each with its own loss, seed and
+  data) as one grouped network, full batch, recording every iteration; :func:`train_detector`
+  trains one;
+- :func:`average_precision`, :func:`anchor_average_precision`: scikit-learn's average
+  precision of the anchors' scores, per class, averaged over classes.
 
-The loss shares of the paper's Figure 4 are in :mod:`focal_teach.experiments.loss_shares`.
+The paper's sampling baselines (OHEM, 1:3 sampling) are in
+:mod:`focal_teach.experiments.sampling`; the loss shares of its Figure 4 in
+:mod:`focal_teach.experiments.loss_shares`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
 from torch import Tensor, nn
 
-from focal_teach.data.anchors import DenseDetectionData
+from focal_teach._checks import check_int, check_real
+from focal_teach.data.anchors import IGNORE, DenseDetectionData
 from focal_teach.losses import binary_focal_loss
-from focal_teach.losses._validation import check_binary_layout, check_float_input, check_real
 
 __all__ = [
     "prior_bias",
     "TinyDetector",
     "dense_detection_loss",
     "DetectorTrace",
+    "train_detectors",
     "train_detector",
+    "average_precision",
     "anchor_average_precision",
 ]
 
@@ -62,95 +71,171 @@ def prior_bias(pi: float = 0.01) -> float:
 
 
 class TinyDetector(nn.Module):
-    r"""A one-hidden-layer convolutional detector: one logit per anchor.
+    r"""A small convolutional detector: A anchors per position, one sigmoid per class and anchor (RetinaNet's head).
 
-    ``Conv1d(1, hidden, kernel_size) → ReLU → Conv1d(hidden, 1, 1)``; the last layer,
-    ``self.head``, is the classification head whose bias the prior initialisation sets.
+    ``Conv1d(1, hidden, 9) → ReLU → Conv1d(hidden, hidden, 9, dilation 2) → ReLU →
+    Conv1d(hidden, A·K, 1)``: a receptive field of 25 positions. The last layer, ``self.head``,
+    is the classification head whose bias the prior initialisation sets.
 
     Args:
-        hidden: channels of the hidden layer.
-        kernel_size: receptive field, in anchors (odd).
+        hidden: channels of the hidden layers.
+        num_classes: K, sigmoid outputs per anchor.
+        num_anchors: A, anchors per position.
         prior: ``None`` keeps PyTorch's default initialisation of the head's bias (every
-            anchor starts near p = 0.5); a number π sets it to :func:`prior_bias(π) <prior_bias>`.
+            output starts near p = 0.5); a number π sets it to :func:`prior_bias(π) <prior_bias>`.
 
     Shape:
-        input ``[B, 1, L]`` → logits ``[B, L]``.
+        input ``[B, 1, L]`` → logits ``[B, K, A · L]`` (the layout of
+        :attr:`DenseDetectionData.targets <focal_teach.data.anchors.DenseDetectionData>`).
     """
 
-    def __init__(self, hidden: int = 8, kernel_size: int = 15, prior: float | None = None) -> None:
+    def __init__(self, hidden: int = 6, num_classes: int = 3, num_anchors: int = 3, prior: float | None = None) -> None:
         super().__init__()
-        if kernel_size % 2 != 1:
-            raise ValueError(
-                f"kernel_size must be odd, so that each anchor's window is centred on it; got {kernel_size}"
-            )
-        self.features = nn.Conv1d(1, hidden, kernel_size, padding=kernel_size // 2)
-        self.head = nn.Conv1d(hidden, 1, 1)
+        hidden = check_int(hidden, "hidden", 1)
+        self.num_classes = check_int(num_classes, "num_classes", 1)
+        self.num_anchors = check_int(num_anchors, "num_anchors", 1)
+        self.body = nn.Sequential(
+            nn.Conv1d(1, hidden, 9, padding=4),
+            nn.ReLU(),
+            nn.Conv1d(hidden, hidden, 9, padding=8, dilation=2),
+            nn.ReLU(),
+        )
+        self.head = nn.Conv1d(hidden, self.num_anchors * self.num_classes, 1)
         if prior is not None:
             nn.init.constant_(self.head.bias, prior_bias(prior))
 
     def forward(self, signals: Tensor) -> Tensor:
-        return self.head(torch.relu(self.features(signals))).squeeze(1)
+        out = self.head(self.body(signals))  # [B, A·K, L]
+        b, _, length = out.shape
+        return out.view(b, self.num_anchors, self.num_classes, length).transpose(1, 2).reshape(b, self.num_classes, -1)
 
 
-# ---------------------------------------------------------------- loss and training
+class _Bank(nn.Module):
+    """M detectors of the same architecture as one network of grouped convolutions.
+
+    Copy m of every layer is group m, so the copies share no parameter: the gradient of the
+    sum of their losses is, copy by copy, the gradient of each one's own loss, and an
+    element-wise optimiser (SGD, Adam) updates each copy exactly as if it were trained alone.
+    """
+
+    def __init__(self, detectors: Sequence[TinyDetector]) -> None:
+        super().__init__()
+        m = len(detectors)
+        first_detector = detectors[0]
+        self.num_anchors, self.num_classes = first_detector.num_anchors, first_detector.num_classes
+        layers = []
+        for parts in zip(*(list(d.body) + [d.head] for d in detectors)):
+            first = parts[0]
+            if isinstance(first, nn.Conv1d):
+                conv = nn.Conv1d(first.in_channels * m, first.out_channels * m, first.kernel_size[0],
+                                 padding=first.padding[0], dilation=first.dilation[0], groups=m)
+                with torch.no_grad():
+                    conv.weight.copy_(torch.cat([p.weight for p in parts]))
+                    conv.bias.copy_(torch.cat([p.bias for p in parts]))
+                layers.append(conv)
+            else:
+                layers.append(type(first)())
+        self.net = nn.Sequential(*layers)
+        self.copies = m
+
+    def forward(self, signals: Tensor) -> Tensor:
+        """``[M, B, 1, L]`` → ``[M, B, K, A · L]``."""
+        m, b, _, length = signals.shape
+        out = self.net(signals.squeeze(2).transpose(0, 1).contiguous())  # [B, M·A·K, L]
+        out = out.view(b, m, self.num_anchors, self.num_classes, length).permute(1, 0, 3, 2, 4)
+        return out.reshape(m, b, self.num_classes, self.num_anchors * length)
+
+    def per_copy(self, tensor: Tensor) -> Tensor:
+        """A parameter (or its gradient) as ``[M, numel per copy]``."""
+        return tensor.reshape(self.copies, -1)
+
+    def write_back(self, detectors: Sequence[TinyDetector]) -> None:
+        convs = [layer for layer in self.net if isinstance(layer, nn.Conv1d)]
+        with torch.no_grad():
+            for i, d in enumerate(detectors):
+                for conv, target in zip(convs, [x for x in list(d.body) + [d.head] if isinstance(x, nn.Conv1d)]):
+                    n = target.out_channels
+                    target.weight.copy_(conv.weight[i * n : (i + 1) * n])
+                    target.bias.copy_(conv.bias[i * n : (i + 1) * n])
 
 
-NORMALIZATIONS = ("positives", "anchors")
+# ---------------------------------------------------------------- loss
+
+
+NORMALIZATIONS = ("positives", "outputs")
 
 
 def dense_detection_loss(
     logits: Tensor,
-    labels: Tensor,
+    targets: Tensor,
     loss: Callable[..., Tensor] = binary_focal_loss,
     normalize: str = "positives",
     **loss_kwargs,
 ) -> Tensor:
-    r"""A per-anchor loss, summed over all anchors and normalised as in Lin et al. (2017).
+    r"""A per-output loss, summed over the outputs that are not ignored, normalised as in Lin et al. (2017).
 
     .. math::
 
-        L = \frac{1}{Z} \sum_{\text{anchors } a} \ell(x_a, y_a), \qquad
-        Z = \begin{cases} \max(1, \#\{a : y_a = 1\}) & \texttt{"positives"} \\
-                          \#\text{anchors} & \texttt{"anchors"} \end{cases}
+        L = \frac{1}{Z} \sum_{\text{anchors } a} \sum_{k=1}^{K} [y_{ak} \ne \text{ignore}]\;
+            \ell(x_{ak}, y_{ak}), \qquad
+        Z = \begin{cases} \max(1, N_{\text{pos}}) & \texttt{"positives"} \\
+                          \#\text{outputs not ignored} & \texttt{"outputs"} \end{cases}
 
-    Dividing by the number of positives keeps the loss of an image about its objects: it does
-    not shrink as the number of anchors grows, as the plain mean (``"anchors"``) does.
+    Ignored outputs (target :data:`~focal_teach.data.anchors.IGNORE`) get weight 0: they add
+    nothing to the loss nor to the gradient (never NaN). Dividing by the number of positive
+    anchors keeps the loss of an image about its objects: it does not shrink as the number of
+    anchors grows, as the plain mean (``"outputs"``) does.
 
     Args:
-        logits: one logit per anchor, any shape.
-        labels: 0/1 labels of ``logits``'s shape.
-        loss: a binary loss taking ``(logits, labels, reduction="sum", **loss_kwargs)``, e.g.
+        logits: ``[B, K, L]`` (one detector) or ``[M, B, K, L]`` (M detectors, one loss each).
+        targets: 1, 0 or ignore, of ``logits``'s shape.
+        loss: a binary loss taking ``(logits, targets, reduction="none", **loss_kwargs)``, e.g.
             :func:`focal_teach.binary_focal_loss` (default) or
             :func:`focal_teach.binary_focal_loss_star`.
-        normalize: ``"positives"`` (the paper's) or ``"anchors"`` (plain mean).
+        normalize: ``"positives"`` (the paper's) or ``"outputs"`` (plain mean).
         **loss_kwargs: passed to ``loss``, e.g. ``gamma=2.0, alpha=0.25``.
 
     Returns:
-        A scalar.
+        A scalar, or ``[M]``.
     """
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {', '.join(map(repr, NORMALIZATIONS))}; got {normalize!r}")
-    logits = check_float_input(logits, "logits")
-    check_binary_layout(logits, labels)
-    total = loss(logits, labels, reduction="sum", **loss_kwargs)
+    _check_logits(logits, targets)
+    valid = targets != IGNORE
+    per_output = loss(logits, torch.where(valid, targets, 0.0), reduction="none", **loss_kwargs)
+    per_output = torch.where(valid, per_output, 0.0)
+    dims = (-3, -2, -1)
     if normalize == "positives":
-        return total / max(1, int((labels == 1).sum()))
-    return total / max(1, labels.numel())
+        z = (targets == 1).sum(dims).clamp_min(1)
+    else:
+        z = valid.sum(dims).clamp_min(1)
+    return per_output.sum(dims) / z
+
+
+def _check_logits(logits, targets) -> None:
+    if not isinstance(logits, Tensor) or not logits.is_floating_point():
+        raise TypeError(f"logits must be a floating-point tensor; got {type(logits).__name__}")
+    if not isinstance(targets, Tensor) or targets.shape != logits.shape:
+        shape = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
+        raise ValueError(f"targets must be a tensor of logits's shape {tuple(logits.shape)}; got {shape}")
+    if logits.dim() not in (3, 4):
+        raise ValueError(f"logits must be [B, K, L] or [M, B, K, L]; got {logits.dim()} dimensions")
+
+
+# ---------------------------------------------------------------- training
 
 
 @dataclass
 class DetectorTrace:
-    """What :func:`train_detector` records at every iteration, before its update.
+    """What :func:`train_detectors` records for one detector at every iteration, before its update.
 
     Attributes:
         loss: the training loss.
-        grad_norm: the gradient's Euclidean norm over all parameters.
-        positive_prob: mean predicted probability σ(x) over the positive anchors.
-        negative_prob: mean predicted probability σ(x) over the negative anchors.
+        grad_norm: the gradient's Euclidean norm over the detector's parameters.
+        positive_prob: mean predicted probability σ(x) over the positive outputs.
+        negative_prob: mean predicted probability σ(x) over the negative outputs.
         validation_ap: ``(iterations done, average precision on the validation data)`` at each
             check, when training had validation data.
-        best_iteration: the number of iterations of the checkpoint kept (the last one without
-            validation data).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -158,90 +243,141 @@ class DetectorTrace:
     positive_prob: list[float] = field(default_factory=list)
     negative_prob: list[float] = field(default_factory=list)
     validation_ap: list[tuple[int, float]] = field(default_factory=list)
-    best_iteration: int = 0
 
 
-def train_detector(
-    model: nn.Module,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    data: DenseDetectionData,
+LossFn = Callable[[Tensor, Tensor], Tensor]
+
+
+def train_detectors(
+    detectors: Sequence[TinyDetector],
+    loss_fns: Sequence[LossFn],
+    data: DenseDetectionData | Sequence[DenseDetectionData],
     *,
     iterations: int = 150,
+    optimizer: str = "adam",
     lr: float = 0.01,
     momentum: float = 0.9,
-    optimizer: torch.optim.Optimizer | None = None,
+    lr_drops: Sequence[float] = (),
     validation: DenseDetectionData | None = None,
-    validate_every: int = 25,
-) -> DetectorTrace:
-    """Full-batch training of a detector, recording every iteration.
+    validate_every: int = 50,
+) -> list[DetectorTrace]:
+    """Full-batch training of M detectors at once, each with its own loss (and data), recording every iteration.
 
-    Not :func:`~focal_teach.experiments.fit`: this loop records each iteration's gradient norm
-    and probabilities *before* its update, and keeps the best validation checkpoint.
+    The M detectors become one network of grouped convolutions (copy m = group m), trained on
+    the sum of their losses: since they share no parameter and the optimiser is element-wise,
+    each copy follows exactly the path it would follow alone, but M small models cost about
+    one Python loop instead of M.
 
     Args:
-        model: maps ``data.signals`` to one logit per anchor (``data.labels``'s shape).
-        loss_fn: ``loss_fn(logits, labels)``, e.g. ``partial(dense_detection_loss, gamma=2.0, alpha=0.25)``.
-        data: the training images.
+        detectors: initialised :class:`TinyDetector` s of the same architecture; trained in place.
+        loss_fns: one per detector, ``loss_fn(logits [G, B, K, L], targets) -> [G]`` (one loss per
+            copy), e.g. ``partial(dense_detection_loss, gamma=2.0, alpha=0.25)``. Detectors given
+            the *same* function object are evaluated in one call.
+        data: the training images, shared, or one set per detector (same shapes).
         iterations: number of updates.
-        lr, momentum: of the default optimiser, SGD with momentum (the paper's: lr 0.01,
-            momentum 0.9).
-        optimizer: any optimiser over ``model``'s parameters, instead.
-        validation: held-out images for early stopping: every ``validate_every`` iterations
-            (and after the last) the average precision on them is measured, and the model
-            ends with the parameters of the best check, so that losses that learn at
-            different speeds are compared each at its best.
-        validate_every: iterations between checks.
+        optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``; the paper's: lr 0.01, momentum 0.9).
+        lr: learning rate.
+        lr_drops: fractions of ``iterations`` after which the learning rate is divided by 10
+            (the paper's schedule, 60k and 80k of 90k iterations, is ``(2/3, 8/9)``).
+        validation: held-out images: every ``validate_every`` iterations (and after the last)
+            each detector's :func:`average_precision` on them is recorded.
 
     Returns:
-        A :class:`DetectorTrace`; the model is trained in place. Training does not stop when
-        the loss becomes non-finite: the trace shows it.
+        One :class:`DetectorTrace` per detector. Training does not stop when a loss becomes
+        non-finite: the trace shows it.
     """
-    if not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be a positive int; got {iterations!r}")
-    if not isinstance(validate_every, int) or validate_every < 1:
-        raise ValueError(f"validate_every must be a positive int; got {validate_every!r}")
-    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    positives = (data.labels == 1).to(data.signals.dtype)
-    num_positives, num_negatives = positives.sum().clamp_min(1), (1 - positives).sum().clamp_min(1)
-    trace = DetectorTrace()
-    best_ap, best_state = -math.inf, None
-    model.train()
+    iterations = check_int(iterations, "iterations", 1)
+    validate_every = check_int(validate_every, "validate_every", 1)
+    m = len(detectors)
+    if m == 0 or len(loss_fns) != m:
+        raise ValueError(f"give one loss function per detector: {m} detectors, {len(loss_fns)} loss functions")
+    sets = [data] * m if isinstance(data, DenseDetectionData) else list(data)
+    if len(sets) != m:
+        raise ValueError(f"give one data set, or one per detector: {m} detectors, {len(sets)} data sets")
+    signals = torch.stack([s.signals for s in sets])
+    targets = torch.stack([s.targets for s in sets])
+    positive, negative = targets == 1, targets == 0
+    n_pos, n_neg = positive.sum((1, 2, 3)).clamp_min(1), negative.sum((1, 2, 3)).clamp_min(1)
+    groups: dict[int, tuple[LossFn, list[int]]] = {}
+    for i, fn in enumerate(loss_fns):
+        groups.setdefault(id(fn), (fn, []))[1].append(i)
+    groups = [(fn, torch.tensor(idx)) for fn, idx in groups.values()]
+
+    bank = _Bank(detectors)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(bank.parameters(), lr=lr)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(bank.parameters(), lr=lr, momentum=momentum)
+    else:
+        raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {optimizer!r}")
+    drops = {round(f * iterations) for f in lr_drops}
+    traces = [DetectorTrace() for _ in range(m)]
+    losses = torch.empty(m)
     for done in range(1, iterations + 1):
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(data.signals)
-        loss = loss_fn(logits, data.labels)
-        loss.backward()
-        grads = [p.grad.detach().flatten() for p in model.parameters() if p.grad is not None]
-        probs = torch.sigmoid(logits.detach())
-        trace.loss.append(loss.item())
-        trace.grad_norm.append(torch.cat(grads).norm().item() if grads else 0.0)
-        trace.positive_prob.append(((probs * positives).sum() / num_positives).item())
-        trace.negative_prob.append(((probs * (1 - positives)).sum() / num_negatives).item())
-        optimizer.step()
+        if done - 1 in drops:
+            for group in opt.param_groups:
+                group["lr"] /= 10
+        opt.zero_grad(set_to_none=True)
+        logits = bank(signals)
+        total = 0.0
+        for fn, idx in groups:
+            value = fn(logits[idx], targets[idx])
+            losses[idx] = value.detach()
+            total = total + value.sum()
+        total.backward()
+        with torch.no_grad():
+            grad_sq = sum(bank.per_copy(p.grad).pow(2).sum(1) for p in bank.parameters())
+            probs = torch.sigmoid(logits)
+            pos_prob = (probs * positive).sum((1, 2, 3)) / n_pos
+            neg_prob = (probs * negative).sum((1, 2, 3)) / n_neg
+        for i, trace in enumerate(traces):
+            trace.loss.append(losses[i].item())
+            trace.grad_norm.append(grad_sq[i].sqrt().item())
+            trace.positive_prob.append(pos_prob[i].item())
+            trace.negative_prob.append(neg_prob[i].item())
+        opt.step()
         if validation is not None and (done % validate_every == 0 or done == iterations):
-            ap = anchor_average_precision(model, validation)
-            trace.validation_ap.append((done, ap))
-            if ap > best_ap:  # NaN (diverged) is never best
-                best_ap, trace.best_iteration = ap, done
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            model.train()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    elif validation is None:
-        trace.best_iteration = iterations
-    model.eval()
-    return trace
+            with torch.no_grad():
+                val_logits = bank(validation.signals.expand(m, *validation.signals.shape))
+            for i, trace in enumerate(traces):
+                trace.validation_ap.append((done, average_precision(val_logits[i], validation.targets)))
+    bank.write_back(detectors)
+    for d in detectors:
+        d.eval()
+    return traces
+
+
+def train_detector(model: TinyDetector, loss_fn: LossFn, data: DenseDetectionData, **kwargs) -> DetectorTrace:
+    """:func:`train_detectors` for one detector; ``loss_fn`` may return a scalar."""
+    return train_detectors([model], [loss_fn], data, **kwargs)[0]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def average_precision(logits: Tensor, targets: Tensor, per_class: bool = False) -> float | list[float]:
+    """Average precision of anchor scores, per class over the non-ignored anchors (``sklearn``'s), averaged over classes.
+
+    Every (anchor, class) output of every image is one prediction, ranked by its logit against
+    its target; ignored anchors are left out. This is the *dense classifier's* AP, not COCO's
+    box AP (no NMS, no box matching). NaN if any logit is not finite (a diverged model).
+
+    Args:
+        logits, targets: ``[B, K, L]``.
+        per_class: return the K values instead of their mean.
+    """
+    if not torch.isfinite(logits).all():
+        return [float("nan")] * logits.shape[1] if per_class else float("nan")
+    values = []
+    for k in range(logits.shape[1]):
+        y, s = targets[:, k].flatten(), logits[:, k].flatten()
+        keep = y != IGNORE
+        values.append(float(average_precision_score(y[keep].numpy(), s[keep].double().numpy())))
+    return values if per_class else float(np.mean(values))
 
 
 @torch.no_grad()
-def anchor_average_precision(model: nn.Module, data: DenseDetectionData) -> float:
-    """Average precision of the model's anchor scores against ``data.labels`` (``sklearn``'s).
-
-    Every anchor of every image is one prediction, ranked by its logit; NaN if any logit is
-    not finite (a diverged model).
-    """
+def anchor_average_precision(model: nn.Module, data: DenseDetectionData, per_class: bool = False) -> float | list[float]:
+    """:func:`average_precision` of ``model``'s scores on ``data``."""
     model.eval()
-    scores = model(data.signals)
-    if not torch.isfinite(scores).all():
-        return float("nan")
-    return float(average_precision_score(data.labels.flatten().numpy(), scores.flatten().double().numpy()))
+    return average_precision(model(data.signals), data.targets, per_class=per_class)

@@ -86,8 +86,9 @@ def gradient_explorer(
     r"""Sliders for γ and α over the focal loss's gradient and the shares of a batch's gradient.
 
     Left: :math:`\partial\mathrm{FL}/\partial x_t = \alpha_t (1 - p_t)^\gamma (\gamma p_t \log p_t
-    + p_t - 1)` against the signed logit :math:`x_t` (Lin et al., Figure 6): the paper's γ
-    values thin (:math:`\alpha_t = 1`), the chosen γ thick for a positive
+    + p_t - 1)` against the signed logit :math:`x_t` (Lin et al., appendix B; not their
+    Figure 6, which compares CE, FL and FL*): Figure 1's γ values thin (:math:`\alpha_t = 1`),
+    the chosen γ thick for a positive
     (:math:`\alpha_t = \alpha`) and a negative (:math:`\alpha_t = 1 - \alpha`). Right: each
     group's share of the batch's total gradient magnitude :math:`\sum |\partial L/\partial x|`,
     :meth:`ExampleGroup.gradient`.

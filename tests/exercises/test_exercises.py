@@ -1,7 +1,10 @@
 """Every checker accepts the right answer and rejects the typical wrong ones, naming the problem."""
 
+import functools
 import importlib.util
 import math
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -45,20 +48,13 @@ def rejects(feedback, *phrases):
 @pytest.mark.parametrize(
     "check, fn",
     [
-        (check_cross_entropy_term, cross_entropy_term),
         (check_cross_entropy_term, solutions.cross_entropy_term),
-        (check_modulating_factor, modulating_factor),
         (check_modulating_factor, solutions.modulating_factor),
-        (check_alpha_weight, alpha_weight),
         (check_alpha_weight, solutions.alpha_weight),
-        (check_focal_loss, focal_loss),
         (check_focal_loss, solutions.focal_loss),
-        (check_binary_focal_loss, binary_focal_loss),
         (check_binary_focal_loss, solutions.binary_focal_loss),
-        (check_class_weights, lambda counts, beta: class_weights(counts=counts, method="effective", beta=beta)),
         (check_class_weights, solutions.class_weights),
         (check_sequence_focal_loss, solutions.sequence_focal_loss),
-        (check_expected_calibration_error, expected_calibration_error),
         (check_expected_calibration_error, solutions.expected_calibration_error),
     ],
 )
@@ -67,8 +63,14 @@ def test_accepts_correct_implementations(check, fn):
     assert feedback and feedback.message.startswith("✅"), feedback.message
 
 
+def per_class_alpha_weight(target, alpha):
+    if isinstance(alpha, (list, tuple)):
+        return torch.as_tensor(alpha)[target]
+    return torch.where(target == 1, alpha, 1 - alpha)
+
+
 def test_alpha_weight_per_class():
-    assert check_alpha_weight(alpha_weight, per_class=True)
+    assert check_alpha_weight(per_class_alpha_weight, per_class=True)
     rejects(check_alpha_weight(solutions.alpha_weight, per_class=True), "per-class")
 
 
@@ -141,11 +143,21 @@ def test_the_naive_version_really_is_right_away_from_saturation():
     torch.testing.assert_close(naive(x, t, 0.5), focal_loss(x, t, 0.5))
 
 
+def by_hand_binary(x, y, g, a=None, reduction="mean"):
+    """A correct binary focal loss written from the equation, to build the typical mistakes from."""
+    minus_log_p_t = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    factor = torch.where(y == 1, torch.sigmoid(-x), torch.sigmoid(x)).clamp_min(1e-12) ** g
+    alpha_t = 1.0 if a is None else torch.where(y == 1, a, 1 - a)
+    terms = alpha_t * factor * minus_log_p_t
+    return terms.sum() if reduction == "sum" else terms.mean()
+
+
 def test_binary_focal_loss_mistakes():
-    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g, 1 - a)), "wrong class")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g)), "α has no effect")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, g, a, reduction="sum")), "SUM")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: binary_focal_loss(x, y, 0.0, a)), "γ has no effect")
+    assert check_binary_focal_loss(by_hand_binary)
+    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g, 1 - a)), "wrong class")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g)), "α has no effect")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g, a, reduction="sum")), "SUM")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, 0.0, a)), "γ has no effect")
 
     def log_of_sigmoid(x, y, g, a):
         p_t = torch.where(y == 1, torch.sigmoid(x), 1 - torch.sigmoid(x))
@@ -163,18 +175,26 @@ def test_binary_focal_loss_mistakes():
 def test_class_weights_mistakes():
     rejects(check_class_weights(lambda n, b: (1 - b) / (1 - b ** n.double())), "sum to", "number of classes")
     rejects(check_class_weights(lambda n, b: (1 - b ** n.double()) / (1 - b)), "largest weight", "inverse")
-    rejects(check_class_weights(lambda n, b: class_weights(counts=n)), "inverse frequency")
+    rejects(check_class_weights(lambda n, b: len(n) * (1 / n.double()) / (1 / n.double()).sum()), "inverse frequency")
+
+
+def by_hand_sequence(x, t, g, class_dim=-1, keep=None, divide=None):
+    """The tagger's loss written by hand ([B, T, C] logits), to build the typical mistakes from."""
+    log_p = torch.log_softmax(x, dim=class_dim)
+    keep = t != -100 if keep is None else keep
+    log_p_t = log_p[keep].gather(1, t.clamp_min(0)[keep].unsqueeze(1)).squeeze(1)
+    terms = -((-torch.expm1(log_p_t)).clamp_min(1e-12) ** g) * log_p_t
+    return terms.sum() / (len(terms) if divide is None else divide)
 
 
 def test_sequence_focal_loss_mistakes():
-    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(x, t, g)), "raised ValueError", "movedim")
-    b_t_c = lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1])  # noqa: E731
-    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(b_t_c(x), t, g)), "reshape", "movedim")
-    rejects(check_sequence_focal_loss(lambda x, t, g: focal_loss(x.movedim(-1, 1), t.clamp_min(0), g)), "padded positions")
-    rejects(
-        check_sequence_focal_loss(lambda x, t, g: focal_loss(x.movedim(-1, 1), t, g, reduction="sum") / t.numel()),
-        "every position",
-    )
+    assert check_sequence_focal_loss(by_hand_sequence)
+    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, class_dim=1)), "over dim 1", "dim=-1")
+    b_c_t = lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1]).movedim(1, -1)  # noqa: E731  (reshape, then class-last)
+    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(b_c_t(x), t, g)), "reshape", "movedim")
+    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, keep=torch.ones_like(t, dtype=torch.bool))), "padded positions")
+    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, divide=t.numel())), "every position")
+    rejects(check_sequence_focal_loss(lambda x, t, g: -by_hand_sequence(x, t, g)), "minus sign")
 
 
 def test_expected_calibration_error_mistakes():
@@ -213,6 +233,13 @@ def test_answers_are_computed_and_checked_with_tolerance():
     rejects(check_answer("05-padding-gradient", 0.01), "too high")
     assert check_answer("06-first-iteration-loss", 709.8)
     assert check_answer("07-temperature", 0.576)
+    assert check_answer("07-temperature", 0.58)  # read to two decimals
+    rejects(check_answer("07-temperature", 0.57), "too low")
+    assert check_answer("02-gradient-at-minus-3", -1.1)  # read off the figure
+    rejects(check_answer("02-gradient-at-minus-3", -0.28), "too high", "α = 1")  # the default α = 0.25 curve
+    assert check_answer("02-sigmoid-rounds-to-one", 24 * math.log(2))  # what the hint leads to
+    rejects(check_answer("02-sigmoid-rounds-to-one", 25 * math.log(2)), "too high", "2^-24")
+    assert check_answer("01-pt-for-1000x", 0.968)
     rejects(check_answer("01-ratio-0.9", 10), "too low", "1 / (1 - p_t)^γ")
     rejects(check_answer("01-ratio-0.9", 1000), "too high")
     rejects(check_answer("01-ratio-0.9", "a lot"), "must be a number")
@@ -225,4 +252,128 @@ def test_answers_are_computed_and_checked_with_tolerance():
 
 def test_every_question_has_a_finite_answer_and_a_hint():
     for key, q in QUESTIONS.items():
-        assert math.isfinite(q.answer()) and q.hint and q.text.endswith("?"), key
+        assert math.isfinite(q.answer()) and q.hint and "?" in q.text, key  # a question, maybe followed by its tolerance
+
+
+@pytest.mark.parametrize("key", [k for k in QUESTIONS if not k.startswith("06-")])
+def test_every_question_states_its_tolerance(key):
+    q = QUESTIONS[key]
+    assert ("accepted within" in q.text) or ("exactly" in q.text and q.rtol == q.atol == 0), q.text
+    if "%" in q.text.split("accepted within")[-1][:8]:
+        stated = float(q.text.split("accepted within ")[1].split(" %")[0])
+        assert math.isclose(stated / 100, q.rtol), (key, stated, q.rtol)
+    elif "±" in q.text:
+        stated = float(q.text.split("±")[1].split(",")[0].split(")")[0].split(";")[0])
+        assert math.isclose(stated, q.atol), (key, stated, q.atol)
+
+
+# ------------------------------------------------------------ "implement it" refuses the library's own version
+
+
+LIBRARY_VERSIONS = [
+    (check_cross_entropy_term, cross_entropy_term, "cross_entropy_term"),
+    (check_modulating_factor, modulating_factor, "modulating_factor"),
+    (check_alpha_weight, alpha_weight, "alpha_weight"),
+    (check_focal_loss, focal_loss, "focal_loss"),
+    (check_binary_focal_loss, binary_focal_loss, "binary_focal_loss"),
+    (check_class_weights, lambda counts, beta: class_weights(counts=counts, method="effective", beta=beta), "class_weights"),
+    (check_sequence_focal_loss, lambda x, t, g: focal_loss(x.movedim(-1, 1), t, g), "focal_loss"),
+    (check_expected_calibration_error, expected_calibration_error, "expected_calibration_error"),
+]
+
+
+@pytest.mark.parametrize("check, fn, culprit", LIBRARY_VERSIONS)
+def test_the_library_itself_is_refused(check, fn, culprit):
+    rejects(check(fn), f"calls focal_teach's {culprit}", "instead of computing")
+
+
+def test_delegation_is_caught_however_it_is_spelled():
+    import focal_teach
+    import focal_teach.losses
+
+    def imports_inside(x, t, g):
+        from focal_teach.losses import focal_loss as fl
+
+        return fl(x, t, g)
+
+    def through_a_helper(x, t, g):
+        return helper(x, t, g)  # a global defined below, in this module: calls the library
+
+    def swallows_errors(x, t, g):
+        try:
+            return focal_teach.focal_loss(x, t, g)
+        except Exception:  # noqa: BLE001  (a student's catch-all must not hide the call)
+            return naive(x, t, g)
+
+    for fn in (
+        lambda x, t, g: focal_teach.focal_loss(x, t, g),
+        lambda x, t, g: focal_teach.losses.functional.focal_loss(x, t, g),
+        lambda x, t, g: focal_teach.FocalLoss(gamma=g)(x, t),
+        functools.partial(focal_loss),
+        imports_inside,
+        through_a_helper,
+        swallows_errors,
+    ):
+        rejects(check_focal_loss(fn), "calls focal_teach's", "build it from torch operations")
+    # and everything is restored afterwards
+    assert focal_teach.focal_loss is focal_loss and focal_teach.losses.focal_loss is focal_loss
+    assert check_focal_loss(solutions.focal_loss)
+
+
+def helper(x, t, g):
+    return focal_loss(x, t, g)
+
+
+def test_a_closure_over_the_library_is_refused():
+    def make(loss):
+        return lambda x, y, g, a: loss(x, y, g, a)
+
+    rejects(check_binary_focal_loss(make(binary_focal_loss)), "calls focal_teach's binary_focal_loss")
+
+
+def test_torchvisions_focal_loss_is_refused_installed_or_not(monkeypatch):
+    # torchvision may not be installed: stand in a module with its function's name and behaviour.
+    ops = types.ModuleType("torchvision.ops")
+
+    def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
+        return by_hand_binary(inputs, targets, gamma, alpha, reduction="sum" if reduction == "sum" else "mean")
+
+    ops.sigmoid_focal_loss = sigmoid_focal_loss
+    torchvision = types.ModuleType("torchvision")
+    torchvision.ops = ops
+    monkeypatch.setitem(sys.modules, "torchvision", torchvision)
+    monkeypatch.setitem(sys.modules, "torchvision.ops", ops)
+    by_name = lambda x, y, g, a: torchvision.ops.sigmoid_focal_loss(x, y, a, g, reduction="mean")  # noqa: E731
+    by_alias = lambda x, y, g, a: sigmoid_focal_loss(x, y, a, g, reduction="mean")  # noqa: E731
+    rejects(check_binary_focal_loss(by_name), "torchvision's")
+    rejects(check_binary_focal_loss(by_alias), "torchvision's sigmoid_focal_loss")
+
+
+def test_kornias_focal_loss_is_refused():
+    kornia_losses = pytest.importorskip("kornia.losses")
+    rejects(check_focal_loss(lambda x, t, g: kornia_losses.focal_loss(x, t, alpha=1.0, gamma=g, reduction="mean")), "kornia's")
+
+
+def test_an_unloaded_foreign_library_is_refused_by_name():
+    def uses_kornia(x, t, g):
+        import kornia  # noqa: F401  (never reached: the name alone is refused)
+
+        return naive(x, t, g)
+
+    rejects(check_focal_loss(uses_kornia), "kornia's focal loss")
+
+
+def test_torch_building_blocks_are_allowed():
+    """F.cross_entropy or F.binary_cross_entropy_with_logits for -log p_t is building, not delegating."""
+
+    def with_cross_entropy(x, t, g):
+        ce = F.cross_entropy(x, t, reduction="none")
+        return ((-torch.expm1(-ce)).clamp_min(1e-12) ** g * ce).mean()
+
+    assert check_focal_loss(with_cross_entropy)
+    assert check_binary_focal_loss(by_hand_binary)
+
+
+def test_the_exercise_solutions_do_not_delegate():
+    """05's reference solution is built by hand, not the one-liner the notebook shows above it."""
+    assert "focal_teach" not in Path(solutions.__file__).read_text()

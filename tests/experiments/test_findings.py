@@ -101,27 +101,29 @@ class Tagger(nn.Module):
         return self.head(torch.relu(self.conv(self.embed(tokens).transpose(1, 2))).transpose(1, 2))
 
 
-def test_05_focal_learns_rare_tags_faster_but_ce_ends_ahead():
-    # Measured on seeds 0-4 and 10-15: at epoch 40, CE ahead on all 11 seeds; at epoch 4,
-    # focal ahead on 10 of the 11.
-    early, final = [], []
+def prior_bias_(tagger, tags):
+    """Notebook 05's prior initialisation: the head's bias is the log of the training tag frequencies."""
+    counts = torch.bincount(tags[tags != IGNORE_INDEX], minlength=4)
+    with torch.no_grad():
+        tagger.head.bias.copy_((counts / counts.sum()).log())
+    return tagger
+
+
+def rare_f1_after(epochs, gamma, prior, data, seed):
+    loss = functools.partial(focal_loss, gamma=gamma)
+    make = (lambda: prior_bias_(Tagger(), data.y_train)) if prior else Tagger
+    model = train(make, lambda logits, y: loss(logits.movedim(-1, 1), y), data, seed,
+                  epochs=epochs, lr=0.01, batch_size=100)
+    f1 = classification_metrics(data.y_test, predict(model, data.x_test).argmax(-1), 4, ignore_index=IGNORE_INDEX)["f1"]
+    return f1[1:].mean()
+
+
+def test_05_with_the_prior_bias_ce_learns_the_rare_tags_faster_and_the_prior_cures_its_stall():
+    # Measured on seeds 0-19 (4 epochs): with the prior bias for both, focal − CE = -0.070 on
+    # average and CE ahead on 20/20 seeds (largest focal − CE: -0.022); the prior lifts CE's
+    # rare-tag F1 by at least 0.56 on every seed. The old "focal learns faster" was the default bias.
     for seed in SEEDS:
         data = rare_tag_sequences(n_train=1000, n_test=2000, seed=seed)
-        scores = {}
-        for name, gamma in {"CE": 0.0, "focal": 2.0}.items():
-            curve = {}
-
-            def evaluate(epoch, model, data=data, curve=curve):
-                if epoch in (4, 40):
-                    predicted = predict(model, data.x_test).argmax(-1)
-                    f1 = classification_metrics(data.y_test, predicted, 4, ignore_index=IGNORE_INDEX)["f1"]
-                    curve[epoch] = f1[1:].mean()
-
-            loss = functools.partial(focal_loss, gamma=gamma)
-            train(Tagger, lambda logits, y, loss=loss: loss(logits.movedim(-1, 1), y), data, seed,
-                  epochs=40, lr=0.01, batch_size=100, on_epoch=evaluate)
-            scores[name] = curve
-        early.append(scores["focal"][4] - scores["CE"][4])
-        final.append(scores["focal"][40] - scores["CE"][40])
-    assert max(final) < 0
-    assert np.mean(early) > 0
+        ce_prior = rare_f1_after(4, 0.0, True, data, seed)
+        assert rare_f1_after(4, 2.0, True, data, seed) < ce_prior
+        assert ce_prior > rare_f1_after(4, 0.0, False, data, seed) + 0.3
