@@ -1,6 +1,7 @@
 # focal-teach: two commands set everything up on a fresh machine with Python >= 3.10.
 #   make lab    create .venv, install requirements.txt, open JupyterLab on notebooks/
-#   make test   create .venv, install requirements.txt, run every test (nbval included)
+#   make test   create .venv, install requirements.txt and Chromium, run every test in every
+#               environment of the matrix (noxfile.py: classroom, colab, binder, oldest)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,12 +9,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help install lab test test-fast bench notebooks clean
+.PHONY: help install chromium lab test test-fast bench notebooks clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT))"
-	@echo "make test       every test: package, notebooks (nbval), browser end-to-end"
-	@echo "make test-fast  package tests and nbval, without the browser"
+	@echo "make test       every test in every environment (noxfile.py), browser tests included"
+	@echo "make test-fast  package tests and nbval in .venv only: no matrix, no browser"
 	@echo "make bench      focal loss vs F.cross_entropy and peers: time and memory"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom"
 
@@ -31,8 +32,14 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# The browser tests' Chromium: found, or installed from the system's packages (Debian/Ubuntu as
+# root or with password-less sudo), or make stops here, before any test, saying what to install.
+chromium:
+	@scripts/chromium.sh >/dev/null
+
+# Chromium first: a machine that cannot have it stops before the long installs.
+test: chromium $(STAMP)
+	$(BIN)/nox
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
@@ -44,4 +51,5 @@ notebooks: $(STAMP)
 	$(BIN)/python scripts/nbtools.py execute
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .nox .pytest_cache .hypothesis build *.egg-info
+include site/site.mk

@@ -7,8 +7,9 @@ Each ``plot_*`` function draws on an ``Axes`` it is given (from pyplot or from a
 - :func:`plot_loss_curves`: :math:`\alpha_t (1 - p_t)^\gamma (-\log p_t)` against :math:`p_t`
   (Lin et al., Figure 1).
 - :func:`plot_modulating_factor`: :math:`(1 - p_t)^\gamma` against :math:`p_t`.
-- :func:`plot_gradient_curves`: :math:`\partial\mathrm{FL}/\partial x_t` against :math:`x_t`
-  (Lin et al., Figure 6).
+- :func:`plot_gradient_curves`: :math:`\partial\mathrm{FL}/\partial x_t` against :math:`x_t`, for
+  Figure 1's values of γ (the paper's own Figure 6 is the derivative of its Figure 5's curves,
+  CE, FL and FL*, which notebook 06 draws).
 - :class:`ShareBars`: each group's share of a batch's loss or gradient, as bars.
 """
 
@@ -25,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from focal_teach.experiments.loss_shares import shares
-from focal_teach.figures.style import NEGATIVE_COLOR, POSITIVE_COLOR, check_ax, gamma_colors
+from focal_teach.figures.style import NEGATIVE_COLOR, POSITIVE_COLOR, check_ax, gamma_colors, gamma_linestyles
 from focal_teach.losses import focal_loss_grad, focal_term, modulating_factor
 from focal_teach.losses._validation import check_gamma
 
@@ -86,8 +87,8 @@ def gamma_label(gamma: float) -> str:
 
 def _plot_family(ax, x, curve, gammas, line_kwargs) -> dict[float, Line2D]:
     lines = {}
-    for gamma, color in zip(gammas, gamma_colors(gammas)):
-        kwargs = {"color": color, "lw": 2, "label": gamma_label(gamma), **line_kwargs}
+    for gamma, color, style in zip(gammas, gamma_colors(gammas), gamma_linestyles(gammas)):
+        kwargs = {"color": color, "ls": style, "lw": 2, "label": gamma_label(gamma), **line_kwargs}
         (lines[gamma],) = ax.plot(x.numpy(), curve(gamma).numpy(), **kwargs)
     return lines
 
@@ -179,7 +180,10 @@ def plot_gradient_curves(
     legend: bool = True,
     **line_kwargs,
 ) -> dict[float, Line2D]:
-    r"""The paper's Figure 6: the focal loss's derivative with respect to the signed logit.
+    r"""The focal loss's derivative with respect to the signed logit, one line per γ.
+
+    Drawn for Figure 1's γ values by default. This is not the paper's Figure 6, which plots the
+    derivatives of its Figure 5's curves (CE, FL with γ = 2, FL* with (γ, β) = (2, 1) and (4, 0)).
 
     .. math::
 

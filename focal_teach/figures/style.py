@@ -1,4 +1,9 @@
-"""What every figure of the course shares: its colours, and the check that it was given an ``Axes``."""
+"""What every figure of the course shares: its colours and line styles, and the check that it was given an ``Axes``.
+
+Colour is never the only thing that tells two curves apart (WCAG 2.1, 1.4.1 "Use of Color"):
+each γ also has its own dash pattern (:func:`gamma_linestyles`), so the curves stay distinct in
+greyscale, on a projector and for readers who do not see the colours.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Sequence
 import matplotlib
 from matplotlib.axes import Axes
 
-__all__ = ["POSITIVE_COLOR", "NEGATIVE_COLOR", "gamma_colors", "run_colors", "check_ax"]
+__all__ = ["POSITIVE_COLOR", "NEGATIVE_COLOR", "LINESTYLES", "gamma_colors", "gamma_linestyles", "run_colors", "check_ax"]
 
 POSITIVE_COLOR = "#c0392b"  # red: the rare class
 NEGATIVE_COLOR = "#34495e"  # slate: the background
@@ -18,6 +23,26 @@ def gamma_colors(gammas: Sequence[float]) -> list[tuple]:
     cmap = matplotlib.colormaps["viridis"]
     n = len(gammas)
     return [cmap(0.85 * i / max(n - 1, 1)) for i in range(n)]
+
+
+# Dash patterns in matplotlib's (offset, (on, off, ...)) form, in units of the line width: solid,
+# dashed, dotted, dash-dot, long dash, dash-dot-dot. Distinct at lw 1.2-2 and in a small legend.
+LINESTYLES = (
+    "solid",
+    (0, (4.0, 1.6)),
+    (0, (1.0, 1.4)),
+    (0, (5.0, 1.6, 1.0, 1.6)),
+    (0, (9.0, 2.5)),
+    (0, (5.0, 1.6, 1.0, 1.6, 1.0, 1.6)),
+)
+
+
+def gamma_linestyles(gammas: Sequence[float]) -> list:
+    """One dash pattern per γ, in the order given (the first solid), from :data:`LINESTYLES`, cycling.
+
+    Paired with :func:`gamma_colors`, so that the γ of a curve can be read without its colour.
+    """
+    return [LINESTYLES[i % len(LINESTYLES)] for i in range(len(gammas))]
 
 
 def run_colors(names: Sequence[str]) -> dict[str, tuple]:

@@ -1,0 +1,150 @@
+"""Sphinx extension of the course website: the ``{explorer}`` directive.
+
+    ```{explorer} loss
+    ```
+
+puts a kernel-free explorer on the page ("loss": the focal loss against p_t and the shares of a
+batch's loss, notebook 01; "gradient": dFL/dx_t against x_t and the shares of the batch's
+gradient, notebook 02). The directive writes the controls, native ``<input type="range">`` with
+a ``<label>`` each (keyboard and screen readers work without any script), and the empty
+containers that ``_static/explorer.js`` fills with uPlot charts from the data that
+``site/explorer_data.py`` wrote with focal_teach at build time. Only the pages that hold an
+explorer load uPlot, its data and the script.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from html import escape
+from subprocess import PIPE, Popen
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+KINDS = {
+    "loss": {
+        "heading": "Try it here: the focal loss and who carries it",
+        "chart": "The focal loss of one example against p_t",
+        "bars": "Each group's share of the batch's loss",
+        "hint": "Move γ from 0 to 5: the easy negatives' share of the loss collapses and the hard "
+                "positives take over. Then move α.",
+    },
+    "gradient": {
+        "heading": "Try it here: the gradient and who carries it",
+        "chart": "The gradient dFL/dx_t of one example against x_t",
+        "bars": "Each group's share of the batch's gradient magnitude",
+        "hint": "Move γ from 0 to 5: right of x_t = 0 the gradient flattens to zero while far left it "
+                "stays near its cross-entropy value.",
+    },
+}
+SLIDERS = (
+    ("gamma", "γ (gamma)", 0.0, 5.0, 0.1, 2.0),
+    ("alpha", "α (alpha)", 0.0, 1.0, 0.05, 0.25),
+)
+
+
+class ExplorerDirective(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        kind = self.arguments[0]
+        if kind not in KINDS:
+            raise self.error(f"explorer: unknown kind {kind!r}; one of {sorted(KINDS)}")
+        text = KINDS[kind]
+        pages = getattr(self.env, "focal_explorers", {})
+        pages.setdefault(self.env.docname, set()).add(kind)
+        self.env.focal_explorers = pages
+        base = f"ft-{kind}"
+        controls = []
+        for name, label, lo, hi, step, value in SLIDERS:
+            digits = 1 if step >= 0.1 else 2
+            shown = f"{value:.{digits}f}"
+            controls.append(
+                f'<div class="ft-control">'
+                f'<label for="{base}-{name}">{escape(label)}</label>'
+                f'<input type="range" id="{base}-{name}" name="{name}" min="{lo}" max="{hi}" step="{step}" '
+                f'value="{value}" aria-valuetext="{escape(label.split()[0])} = {shown}" data-digits="{digits}">'
+                f'<output id="{base}-{name}-value" for="{base}-{name}">{shown}</output>'
+                f"</div>"
+            )
+        html = f"""
+<section class="ft-explorer" id="{base}" data-explorer="{kind}" aria-labelledby="{base}-heading">
+<h3 class="ft-heading" id="{base}-heading">{escape(text["heading"])}</h3>
+<p class="ft-hint">{escape(text["hint"])} Computed in the browser from numbers that
+<code>focal_teach</code> produced when this page was built: no kernel, nothing to install.</p>
+<div class="ft-controls">{''.join(controls)}</div>
+<div class="ft-charts">
+<figure class="ft-figure ft-figure-curves"><div class="ft-chart" id="{base}-curves" role="img"
+ aria-label="{escape(text["chart"])}"></div>
+<figcaption id="{base}-curves-caption">{escape(text["chart"])}.</figcaption></figure>
+<figure class="ft-figure ft-figure-bars"><div class="ft-chart" id="{base}-bars" role="img"
+ aria-label="{escape(text["bars"])}"></div>
+<figcaption id="{base}-bars-caption">{escape(text["bars"])}.</figcaption></figure>
+</div>
+<p class="ft-summary" id="{base}-summary" aria-live="polite"></p>
+<noscript><p>This explorer needs JavaScript; the picture above shows its starting point.</p></noscript>
+</section>
+"""
+        return [nodes.raw("", html, format="html")]
+
+
+def _page_assets(app, pagename, templatename, context, doctree):
+    kinds = getattr(app.env, "focal_explorers", {}).get(pagename)
+    if not kinds:
+        return
+    app.add_css_file("vendor/uplot/uPlot.min.css")
+    app.add_js_file("vendor/uplot/uPlot.iife.min.js", loading_method="defer")
+    for kind in sorted(kinds):
+        app.add_js_file(f"explorers/{kind}.js", loading_method="defer")
+    app.add_js_file("explorer.js", loading_method="defer")
+
+
+def _purge(app, env, docname):
+    getattr(env, "focal_explorers", {}).pop(docname, None)
+
+
+def _merge(app, env, docnames, other):
+    pages = getattr(env, "focal_explorers", {})
+    pages.update(getattr(other, "focal_explorers", {}))
+    env.focal_explorers = pages
+
+
+def _start_katex_server(cls, rundir, timeout):
+    """sphinxcontrib-katex 0.9.11's start_server_process, retrying the connection.
+
+    Its server creates the socket file when it binds and accepts only once it listens; under
+    load the first connect() can fall in between and fail with ConnectionRefusedError (seen
+    here while other builds ran on the 2 cores). Same steps, with retries until ``timeout``.
+    """
+    socket_path = rundir / "katex.sock"
+    process = Popen(cls.build_command(socket=socket_path), stdin=PIPE, stdout=PIPE, cwd=rundir)
+    start = time.monotonic()
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the KaTeX render server (node) exited with code {process.returncode}")
+        if socket_path.is_socket():
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(max(0.1, start + timeout - time.monotonic()))
+                sock.connect(str(socket_path))
+                sock.settimeout(None)
+                return process, sock
+            except (ConnectionRefusedError, FileNotFoundError):
+                sock.close()
+        if time.monotonic() - start > timeout:
+            process.kill()
+            raise cls.timeout_error(timeout)
+        time.sleep(0.01)
+
+
+def setup(app):
+    from sphinxcontrib import katex
+
+    katex.KaTeXServer.start_server_process = classmethod(_start_katex_server)
+    app.add_directive("explorer", ExplorerDirective)
+    app.connect("html-page-context", _page_assets)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

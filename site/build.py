@@ -1,0 +1,256 @@
+"""Build the course website from the committed notebooks and docs: `make site` runs this.
+
+    python site/build.py [--out build/site] [--staging build/site-src]
+
+1. Stage: copy the pages into ``--staging`` in the site's layout, never touching the originals:
+   README.md → index.md (the home page and learning path), notebooks/*.ipynb (their saved
+   outputs, never executed), docs/teaching_guide.md, CONTRIBUTING.md. On the way:
+   - relative links to another page stay relative (Sphinx checks them); links to any other file
+     of the repository (solutions/, benchmarks/, ...) become links to it on GitHub;
+   - each notebook's Colab/Binder badges (images on other hosts) become plain text links;
+   - frozen ipywidgets (sliders that move nothing without a kernel) are removed: in 01 and 02
+     the kernel-free explorer takes their place (``{explorer}``, site/_ext/focal_site.py), in the
+     other notebooks a note says where the explorer runs.
+2. Vendor the browser packages from site/node_modules (``npm ci`` in site/, from package-lock):
+   uPlot, KaTeX's CSS and fonts. Nothing is loaded from a CDN.
+3. Generate the explorers' data with focal_teach (site/explorer_data.py).
+4. ``sphinx-build`` (MyST-NB, furo, KaTeX prerendered) into ``--out``: plain files that
+   ``python -m http.server`` serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+SITE = Path(__file__).resolve().parent
+ROOT = SITE.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Which kernel-free explorer replaces the frozen widget of which notebook, and the function of
+# focal_teach.explorers that the notebook's widget comes from (checked: they must match).
+EXPLORERS = {"01": ("loss", "loss_explorer("), "02": ("gradient", "gradient_explorer(")}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
+
+
+def _nbtools():
+    spec = importlib.util.spec_from_file_location("nbtools", ROOT / "scripts" / "nbtools.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NBTOOLS = _nbtools()
+
+
+def pages() -> dict[str, str]:
+    """Repository path -> staged path of every page of the site, in course order."""
+    found = {"README.md": "index.md"}
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        found[f"notebooks/{notebook.name}"] = f"notebooks/{notebook.name}"
+    found["docs/teaching_guide.md"] = "docs/teaching_guide.md"
+    found["CONTRIBUTING.md"] = "contributing.md"
+    return found
+
+
+def github_url(path: str, is_dir: bool) -> str:
+    owner, repo = NBTOOLS.repository()
+    return f"https://github.com/{owner}/{repo}/{'tree' if is_dir else 'blob'}/{NBTOOLS.BRANCH}/{path.rstrip('/')}"
+
+
+LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+
+
+def rewrite_links(text: str, source: str, staged: str, page_map: dict[str, str], staging: Path) -> str:
+    """Relative links of ``text`` (from repo file ``source``, staged at ``staged``), rewritten."""
+
+    def replace(match: re.Match) -> str:
+        target = match.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
+        if resolved.startswith(".."):
+            return match.group(0)
+        if resolved in page_map:
+            new = posixpath.relpath(page_map[resolved], posixpath.dirname(staged) or ".")
+        elif (ROOT / resolved).is_file() and Path(resolved).suffix.lower() in IMAGE_SUFFIXES:
+            destination = staging / posixpath.normpath(posixpath.join(posixpath.dirname(staged), path))
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / resolved, destination)
+            return match.group(0)
+        elif (ROOT / resolved).exists():
+            new = github_url(resolved, (ROOT / resolved).is_dir())
+        else:
+            raise SystemExit(f"{source}: broken link {target!r} (no such file in the repository)")
+        return f"{match.group(1)}{new}{'#' + anchor if anchor else ''}{match.group(3)}"
+
+    return LINK.sub(replace, text)
+
+
+TOC = """
+
+```{toctree}
+:hidden:
+:caption: The course
+
+%s
+```
+
+```{toctree}
+:hidden:
+:caption: For teachers and contributors
+
+docs/teaching_guide
+contributing
+```
+"""
+
+
+def launch_links(name: str) -> str:
+    return (
+        f"**Run this notebook:** [open it in Colab]({NBTOOLS.colab_url(name)}) · "
+        f"[launch it on Binder]({NBTOOLS.binder_url(name)}) · "
+        f"[the .ipynb file on GitHub]({github_url('notebooks/' + name, False)}). "
+        "The sliders of the notebook need a live kernel"
+        + (", except the explorer below, which runs in this page." if name[:2] in EXPLORERS else ".")
+    )
+
+
+def stage_notebook(source: Path, destination: Path, page_map: dict[str, str], staging: Path) -> None:
+    nb = nbformat.read(source, as_version=4)
+    name = source.name
+    nb.metadata.pop("widgets", None)  # no ipywidgets state: nothing to load from a CDN
+    first = nb.cells[0]
+    lines = first.source.split("\n")
+    badge = [i for i, line in enumerate(lines) if line.startswith(NBTOOLS.BADGE_LINE_START)]
+    if badge:
+        lines[badge[0]] = launch_links(name)
+    else:
+        lines[1:1] = ["", launch_links(name)]
+    first.source = "\n".join(lines)
+    explorer = EXPLORERS.get(name[:2])
+    if explorer and not any(explorer[1] in c.source for c in nb.cells if c.cell_type == "code"):
+        raise SystemExit(f"{name}: expected its explorer to come from focal_teach.explorers.{explorer[1][:-1]}")
+    cells, replaced = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = rewrite_links(cell.source, f"notebooks/{name}", page_map[f"notebooks/{name}"], page_map, staging)
+        cells.append(cell)
+        if cell.cell_type != "code":
+            continue
+        outputs = cell.get("outputs", [])
+        widget = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
+        if not widget:
+            continue
+        cell.outputs = [o for o in outputs if WIDGET_VIEW not in o.get("data", {})]
+        if explorer and not replaced:
+            text = f"```{{explorer}} {explorer[0]}\n```"
+            replaced = True
+        else:
+            text = (
+                ":::{note}\nThe notebook shows an interactive explorer here. It needs a live kernel: "
+                "run the notebook in Colab, on Binder or locally (links at the top of this page).\n:::"
+            )
+        cells.append(nbformat.v4.new_markdown_cell(text))
+    if explorer and not replaced:
+        raise SystemExit(f"{name}: no saved ipywidgets output for the {explorer[0]} explorer to replace")
+    nb.cells = cells
+    nbformat.write(nb, destination)
+
+
+def stage(staging: Path) -> None:
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for item in ("conf.py", "_ext", "_static"):
+        src = SITE / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, staging / item)
+    page_map = pages()
+    for source, staged in page_map.items():
+        destination = staging / staged
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.endswith(".ipynb"):
+            stage_notebook(ROOT / source, destination, page_map, staging)
+            continue
+        text = rewrite_links((ROOT / source).read_text(encoding="utf-8"), source, staged, page_map, staging)
+        if staged == "index.md":
+            text += TOC % "\n".join(p[: -len(".ipynb")] for p in page_map.values() if p.endswith(".ipynb"))
+        destination.write_text(text, encoding="utf-8")
+
+
+def vendor(static: Path) -> None:
+    modules = SITE / "node_modules"
+    if not (modules / "uplot").is_dir() or not (modules / "katex").is_dir():
+        raise SystemExit("site/node_modules is missing: run `npm ci --prefix site` (make site does)")
+    uplot = static / "vendor" / "uplot"
+    uplot.mkdir(parents=True)
+    for name in ("uPlot.iife.min.js", "uPlot.min.css"):
+        shutil.copy(modules / "uplot" / "dist" / name, uplot / name)
+    shutil.copy(modules / "uplot" / "LICENSE", uplot / "LICENSE")
+    katex = static / "vendor" / "katex"
+    (katex / "fonts").mkdir(parents=True)
+    shutil.copy(modules / "katex" / "dist" / "katex.min.css", katex / "katex.min.css")
+    shutil.copy(modules / "katex" / "LICENSE", katex / "LICENSE")
+    for font in (modules / "katex" / "dist" / "fonts").glob("*.woff2"):  # every browser that runs the site reads woff2
+        shutil.copy(font, katex / "fonts" / font.name)
+
+
+def fix_html(out: Path) -> None:
+    """Two accessibility fixes to what Sphinx writes (axe-core, WCAG 2.1 AA), on every page:
+
+    - the navigation's captions have ``role="heading"`` without the ``aria-level`` it requires;
+    - code blocks that scroll sideways must be reachable from the keyboard: ``tabindex="0"``.
+    """
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        fixed = html.replace('class="caption" role="heading">', 'class="caption" role="heading" aria-level="2">')
+        fixed = fixed.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
+        if fixed != html:
+            page.write_text(fixed, encoding="utf-8")
+
+
+def build(out: Path, staging: Path, quiet: bool = True) -> float:
+    start = time.perf_counter()
+    stage(staging)
+    vendor(staging / "_static")
+    sys.path.insert(0, str(SITE))
+    import explorer_data
+
+    explorer_data.write(staging / "_static" / "explorers")
+    if out.exists():
+        shutil.rmtree(out)
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-E",
+               "-d", str(staging / ".doctrees"), str(staging), str(out)]
+    if quiet:
+        command.insert(3, "-q")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    subprocess.run(command, check=True, env=env)
+    fix_html(out)
+    (out / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _images/ as they are
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "site")
+    parser.add_argument("--staging", type=Path, default=ROOT / "build" / "site-src")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    seconds = build(args.out.resolve(), args.staging.resolve(), quiet=not args.verbose)
+    size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+    print(f"site built in {seconds:.1f} s: {args.out} ({size / 1e6:.1f} MB); serve it with "
+          f"`python -m http.server -d {args.out}`")
+
+
+if __name__ == "__main__":
+    main()
