@@ -23,8 +23,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts" / "e2e"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 # JupyterLab settings for a quiet, fully rendered page: no news/update popups, and every cell
 # in the DOM (windowing off), so widgets far down a notebook can be found and screenshotted.
 LAB_SETTINGS = {
@@ -112,27 +110,3 @@ def notebook7(tmp_path_factory):
     server = _server(tmp_path_factory, "notebook")
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail(
-            "Chromium is not installed, so the browser tests cannot run. `make test` installs Debian's package "
-            "(scripts/chromium.sh says how elsewhere; CHROMIUM=/path names another), or run `make test-fast` "
-            "to leave them out."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def artifacts(request) -> Path:
-    path = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -22,8 +22,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_SRC = ROOT / "site"
-ARTIFACTS = ROOT / "artifacts" / "site"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def ensure_node_modules() -> None:
@@ -75,23 +73,3 @@ def server(site_dir):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("Chromium is not installed: `sudo apt-get install chromium` (.ci/run does this), or `make test-fast`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def artifacts(request) -> Path:
-    path = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
