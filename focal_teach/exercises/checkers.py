@@ -7,11 +7,7 @@ executed notebooks can run every exercise cell. The expected values come from fo
 own functions (:mod:`focal_teach.losses`); an implementation that merely calls one of them (or
 torchvision's ``sigmoid_focal_loss``, or kornia's focal loss) is refused, with a message saying
 so (:func:`focal_teach.exercises.feedback.delegation`). Reference solutions: the repository's
-``solutions/`` folder.
-
-    >>> from focal_teach.exercises import check_modulating_factor
-    >>> check_modulating_factor(lambda p_t, gamma: (1 - p_t) ** gamma)
-    ✅ modulating_factor: correct on 9 checks (γ from 0 to 5, p_t from 0 to 1, 0-d to 3-D tensors).
+``solutions/`` folder. An example is in the package's docstring (:mod:`focal_teach.exercises`).
 """
 
 from __future__ import annotations
