@@ -4,8 +4,9 @@
     python benchmarks/bench_loss.py --check          # exit 1 unless focal_teach meets its targets
     python benchmarks/bench_loss.py --device cuda    # on a GPU (time: synchronised; memory: the allocator's peak)
 
-Time: every candidate runs in the same process, interleaved round by round (so drift in the
-machine's speed hits all alike), on CPU with 2 threads; the median of the rounds is reported
+Time: every candidate runs in the same process, interleaved round by round in an order that
+rotates each round (so drift in the machine's speed, and the position after another candidate,
+hit all alike), on CPU with 2 threads; the median of the rounds is reported
 as a ratio to F.cross_entropy's median. That process pins glibc's mmap and trim thresholds, so
 freed buffers are reused as in a training loop's steady state: with glibc's default, adaptive
 thresholds, whether a buffer comes back as fresh, page-faulting memory depends on what was
@@ -42,7 +43,10 @@ CASES = {
     "[8192, 1000]": (8192, 1000),
     "[32, 50, 512] (sequence)": (32, 50, 512),  # N=32, C=50 classes, 512 positions
 }
-TARGETS = {"time_vs_ce": 1.3, "memory_vs_kornia": 1.1}
+# issue 11's limits: time / F.cross_entropy per case, and peak memory / kornia's (a ratio within
+# 0.01 of it is one buffer's page rounding, reported as met)
+TIME_VS_CE = {"[262144, 10]": 1.0, "[8192, 1000]": 1.0, "[32, 50, 512] (sequence)": 1.2}
+MEMORY_VS_KORNIA = 1.0
 DEVICE = torch.device("cpu")  # set by --device
 
 
@@ -140,8 +144,12 @@ def _time_child(case, rounds, warmup=3):
     shape = CASES[case]
     runs = {name: _leaf_and_fn(name, shape) for name in CANDIDATES}
     seconds = {name: [] for name in CANDIDATES}
+    names = list(runs)
     for r in range(warmup + rounds):
-        for name, (leaf, fn) in runs.items():
+        # the order rotates every round: whoever runs right after another candidate pays for
+        # what that one left behind (the same code measured 1.02 and 1.23x CE by position alone)
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            leaf, fn = runs[name]
             _step(leaf, fn)  # untimed: logits and buffers hot, as right after the model's last layer
             start = time.perf_counter()
             _step(leaf, fn)
@@ -234,15 +242,16 @@ def main(argv=None):
                 f"{memory[name] / 2**20:.1f} MiB | {memory[name] / ce_m:.2f} | {memory[name] / k_m:.2f} |"
             )
         ours = seconds["focal_teach"]
-        if ours / ce_s > TARGETS["time_vs_ce"]:
-            failures.append(f"{case}: time {ours / ce_s:.2f}x cross-entropy > {TARGETS['time_vs_ce']}")
+        if ours / ce_s > TIME_VS_CE[case]:
+            failures.append(f"{case}: time {ours / ce_s:.2f}x cross-entropy > {TIME_VS_CE[case]}")
         for peer in ("kornia 0.9", "focal_loss_torch", "one-hot (tutorial)"):
             if ours >= seconds[peer]:
                 failures.append(f"{case}: not faster than {peer} ({ours * 1e3:.2f} vs {seconds[peer] * 1e3:.2f} ms)")
-        if memory["focal_teach"] / k_m > TARGETS["memory_vs_kornia"]:
-            failures.append(f"{case}: memory {memory['focal_teach'] / k_m:.2f}x kornia's > {TARGETS['memory_vs_kornia']}")
+        if round(memory["focal_teach"] / k_m, 2) > MEMORY_VS_KORNIA:
+            failures.append(f"{case}: memory {memory['focal_teach'] / k_m:.2f}x kornia's > {MEMORY_VS_KORNIA}")
     print()
-    print("\n".join(failures) if failures else "focal_teach meets every target (time <= 1.3x CE, faster than each peer, memory <= 1.1x kornia)")
+    limits = ", ".join(f"{c} {v}" for c, v in TIME_VS_CE.items())
+    print("\n".join(failures) if failures else f"focal_teach meets every target (time / CE: {limits}; faster than each peer; memory <= kornia's)")
     if args.check and failures:
         sys.exit(1)
 

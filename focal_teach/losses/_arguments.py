@@ -3,7 +3,8 @@ r"""One argument pipeline for every loss: parse and check the arguments once, re
 A loss is its maths between two calls::
 
     args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
-    loss = ...  # per position, from args.input, args.target, args.gamma, args.alpha_t
+    with args.index_errors_explained():
+        loss = ...  # per position, from args.input, args.target, args.gamma, args.alpha_t
     return args.reduce(loss)
 
 (:func:`binary_arguments` likewise for the sigmoid losses.) The arguments come back checked
@@ -13,7 +14,11 @@ A loss is its maths between two calls::
   autocast's float32 list, so the losses are too), otherwise as given;
 - ``gamma`` a float, or a tensor of the target's shape (a per-position γ, a callable's values);
 - ``alpha_t`` the weight of each position, a tensor of the target's shape or None, built
-  with autograd so that a learnable α gets its gradient.
+  with autograd so that a learnable α gets its gradient; 0 at ignored positions.
+
+The class indices are checked on the device where gather would not check them itself; on
+the CPU it does, and ``index_errors_explained`` turns its error into the detailed one
+(see :func:`._validation.indexing_checks_indices`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from ._kernels import compute_dtype, safe_index
+from ._kernels import compute_dtype, in_dtype, safe_index
 from ._validation import (
     assert_on_device,
     call_gamma,
@@ -31,8 +36,11 @@ from ._validation import (
     check_binary_layout,
     check_binary_target,
     check_class_alpha,
-    check_class_indices,
     check_class_layout,
+    check_class_range,
+    class_targets,
+    explain_index_errors,
+    indexing_checks_indices,
     check_float_input,
     check_reduction,
     gamma_for,
@@ -53,8 +61,13 @@ class SoftmaxArguments(NamedTuple):
     target: Tensor  # [N, *] int64 class indices, ignore_index at ignored positions (see index())
     ignored: Tensor | None  # [N, *] bool, or None when ignore_index is None
     gamma: object  # float, tensor [N, *], or a callable of p_t (see resolve_gamma)
-    alpha_t: Tensor | None  # [N, *] weight of each position
+    alpha_t: Tensor | None  # [N, *] weight of each position, 0 where ignored
     reduction: str
+    ignore_index: int | None
+
+    def index_errors_explained(self):
+        """Context for code that gathers with the target: an index out of range gets the detailed error."""
+        return explain_index_errors(self.target, self.ignored, self.input.shape[1], self.ignore_index)
 
     def index(self) -> Tensor:
         """The target with 0 at ignored positions: safe to gather with. (A new int64 tensor the
@@ -70,18 +83,17 @@ class SoftmaxArguments(NamedTuple):
         count without α; 0, not NaN, when that is 0), ``"sum"``, or ``"none"``; in input's dtype."""
         if self.reduction != "none":
             total = loss.sum()
-            if self.reduction == "mean":
-                total = total / self._denominator(loss)
-            loss = total
-        return loss.to(self.input.dtype)
+            loss = total / self.denominator() if self.reduction == "mean" else total
+        return in_dtype(loss, self.input.dtype)
 
-    def _denominator(self, loss: Tensor):
+    def denominator(self):
+        """What ``"mean"`` divides the sum by: an int, or a 0-d tensor (no host sync)."""
         if self.alpha_t is None:
             if self.ignored is None:
-                return max(loss.numel(), 1)
-            return self.ignored.logical_not().sum().clamp_min(1)
-        weights = self.alpha_t if self.ignored is None else self.alpha_t.masked_fill(self.ignored, 0.0)
-        return weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)  # Σ α_t = 0: the loss is 0 too
+                return max(self.target.numel(), 1)
+            # count_nonzero: a bool sum would first copy the mask to int64
+            return (self.ignored.numel() - torch.count_nonzero(self.ignored)).clamp_min(1)
+        return self.alpha_t.sum().clamp_min(torch.finfo(self.alpha_t.dtype).tiny)  # Σ α_t = 0: the loss is 0 too
 
 
 class BinaryArguments(NamedTuple):
@@ -101,7 +113,7 @@ class BinaryArguments(NamedTuple):
             loss = loss.mean()
         elif self.reduction == "sum":
             loss = loss.sum()
-        return loss.to(self.input.dtype)
+        return in_dtype(loss, self.input.dtype)
 
 
 def softmax_arguments(input, target, gamma, alpha, reduction, ignore_index) -> SoftmaxArguments:
@@ -114,9 +126,15 @@ def softmax_arguments(input, target, gamma, alpha, reduction, ignore_index) -> S
     gamma = gamma_for(gamma, target.shape)
     num_classes = input.shape[1]
     class_alpha = check_class_alpha(alpha, num_classes, device=input.device)
-    index, ignored = check_class_indices(target, num_classes, ignore_index)
-    alpha_t = None if class_alpha is None else class_alpha.to(compute_dtype(input.dtype))[index]
-    return SoftmaxArguments(input, target.long(), ignored, gamma, alpha_t, reduction)
+    target, ignored = class_targets(target, ignore_index)
+    if not indexing_checks_indices(target):
+        check_class_range(target, ignored, num_classes, ignore_index)
+    alpha_t = None
+    if class_alpha is not None:
+        with explain_index_errors(target, ignored, num_classes, ignore_index):
+            alpha_t = class_alpha.to(compute_dtype(input.dtype))[safe_index(target, ignored)]
+        alpha_t = alpha_t if ignored is None else alpha_t.masked_fill(ignored, 0.0)
+    return SoftmaxArguments(input, target, ignored, gamma, alpha_t, reduction, ignore_index)
 
 
 def binary_alpha_t(alpha, y: Tensor) -> Tensor | None:

@@ -45,12 +45,19 @@ from torch import Tensor
 # than log_softmax's own exp); the one extra rounding is far below what float32 resolves here.
 _LOG2_E = 1.4426950408889634
 
-# log_softmax's fused CPU kernel is the fastest forward, except when the class dim is innermost
-# and short: it then runs a scalar loop ~10x slower than elementwise ops. The bounds are
-# measured, per dtype, by benchmarks/bench_kernel_choice.py (AVX-512 here); on another CPU
-# rerun it and set them from its output. Either path gives the same loss and gradient (the
+# log_softmax's fused CPU kernel is the fastest forward, except for few classes along an
+# innermost class dim: it then runs a scalar loop ~10x slower than elementwise ops (whose
+# backward also makes two passes over the gradient where log_softmax's makes four). For a
+# dense layout [N, C, d1, ...] it is as fast or faster at every C measured. The bounds are
+# measured per dtype and layout by benchmarks/bench_kernel_choice.py (AVX-512 here); on another
+# CPU rerun it and set them from its output. Either path gives the same loss and gradient (the
 # tests run both), so a bound that is off for some CPU costs speed, never correctness.
-_MIN_CLASSES_FOR_LOG_SOFTMAX_KERNEL = {torch.float32: 16, torch.float64: 64}
+_MIN_CLASSES_FOR_LOG_SOFTMAX_KERNEL = {
+    (torch.float32, "[N, C]"): 16,
+    (torch.float64, "[N, C]"): 64,
+    (torch.float32, "[N, C, *]"): 0,
+    (torch.float64, "[N, C, *]"): 0,
+}
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -58,10 +65,15 @@ def compute_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
+def kernel_key(x: Tensor, dtype: torch.dtype | None = None) -> tuple[torch.dtype, str]:
+    """The key of ``_MIN_CLASSES_FOR_LOG_SOFTMAX_KERNEL`` for input ``x`` computed in ``dtype``."""
+    return compute_dtype(x.dtype) if dtype is None else dtype, "[N, C]" if x.dim() == 2 else "[N, C, *]"
+
+
 def _use_log_softmax_kernel(x: Tensor, dtype: torch.dtype) -> bool:
-    if x.device.type != "cpu" or x.dim() > 2:
+    if x.device.type != "cpu":
         return True
-    return x.shape[1] >= _MIN_CLASSES_FOR_LOG_SOFTMAX_KERNEL.get(dtype, 16)
+    return x.shape[1] >= _MIN_CLASSES_FOR_LOG_SOFTMAX_KERNEL.get(kernel_key(x, dtype), 16)
 
 
 def _exp_(t: Tensor) -> Tensor:
@@ -84,7 +96,7 @@ def _ratio(num: Tensor, q: Tensor, at_zero: float) -> Tensor:
 
 def focal_terms(log_pt: Tensor, gamma, weight: Tensor | None, keep_log_pt: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     r"""Per position: the loss :math:`-w q^\gamma \ell`, :math:`-\partial L/\partial \ell`, and
-    :math:`q = 1 - p_t`, for :math:`\ell = \log p_t`. Out of place, so differentiable.
+    :math:`p_t - 1 = -q`, for :math:`\ell = \log p_t`. Out of place, so differentiable.
 
     :math:`-\partial L/\partial \ell = w q^\gamma (1 - \gamma s)` with
     :math:`s = p_t \ell / q \in [-1, 0]`. Two limits: :math:`s \to -1` where :math:`p_t`
@@ -94,7 +106,8 @@ def focal_terms(log_pt: Tensor, gamma, weight: Tensor | None, keep_log_pt: bool 
     """
     if not torch.is_grad_enabled():
         return _focal_terms_in_place(log_pt, gamma, weight, keep_log_pt)
-    q = torch.expm1(log_pt).neg()  # 1 - p_t, without cancellation as p_t -> 1
+    pt_minus_1 = torch.expm1(log_pt)  # p_t - 1 = -q, without cancellation as p_t -> 1
+    q = pt_minus_1.neg()
     if isinstance(gamma, float) and gamma == 0.0:
         loss = log_pt.neg()
         neg_dloss = torch.ones_like(log_pt) if weight is None else weight.expand_as(log_pt)
@@ -108,32 +121,48 @@ def focal_terms(log_pt: Tensor, gamma, weight: Tensor | None, keep_log_pt: bool 
             neg_dloss = neg_dloss * weight
     if weight is not None:
         loss = loss * weight
-    return loss, neg_dloss, q
+    return loss, neg_dloss, pt_minus_1
 
 
 def _focal_terms_in_place(log_pt: Tensor, gamma, weight: Tensor | None, keep_log_pt: bool):
-    """focal_terms without grad mode (the forward pass): the same values, on fewer buffers.
+    r"""focal_terms without grad mode (the forward pass): the same values, in fewer operations.
 
-    Written as :math:`-\partial L/\partial \ell = q^\gamma + \gamma\, p_t L / q`, which
-    needs no buffer beyond q, the modulation and the loss; :math:`p_t L / q` is 0/0 only
-    where q = 0 (limit :math:`q^\gamma`, 0 for γ > 0) or p_t = 0 (limit 0), so NaN -> 0.
+    For a float γ ≥ 1 (the paper's 2 included) :math:`-\partial L/\partial \ell` is written as
+    :math:`q^{\gamma-1}(q - \gamma\, p_t \ell)`: finite everywhere (:math:`0^0 = 1`), both terms
+    ≥ 0, and 0 where :math:`\ell = 0` (an ignored position), with no division; at a −inf
+    target logit (:math:`p_t = 0`) it takes its limit :math:`q^{\gamma-1} q`. Otherwise
+    :math:`q^\gamma + \gamma\, p_t L / q`, whose 0/0 (q = 0, or p_t = 0) has the limit 0.
+    Computed from :math:`m = p_t - 1 = -q`, which the backward pass needs as it is.
     """
-    q = torch.expm1(log_pt).neg_()
+    pt_minus_1 = torch.expm1(log_pt)  # -q, without cancellation as p_t -> 1
     if isinstance(gamma, float) and gamma == 0.0:
         loss = log_pt.neg()
-        neg_dloss = torch.ones_like(log_pt) if weight is None else weight.expand_as(log_pt).clone()
+        if weight is not None:
+            return loss.mul_(weight), weight.expand_as(log_pt).clone(), pt_minus_1
+        return loss, torch.ones_like(log_pt), pt_minus_1
+    # (log_pt's own buffer becomes the loss when nothing reads it later: one buffer fewer at the peak)
+    loss_buffer = log_pt if not keep_log_pt else log_pt.clone()
+    if isinstance(gamma, float) and gamma >= 1.0:
+        # m + γ p_t l = -(q - γ p_t l); at p_t = 0 (l = -inf) 0 · (-inf) is NaN, the limit m = -1
+        neg_dloss = torch.addcmul(pt_minus_1, log_pt.exp(), log_pt, value=gamma).nan_to_num_(nan=-1.0)
+        if gamma == 2.0:  # q^(γ-1) = q = -m: no pow
+            neg_dloss.mul_(pt_minus_1)
+            loss = loss_buffer.mul_(pt_minus_1).mul_(pt_minus_1).neg_()  # -q^2 l
+        else:
+            q_gamma_1 = pt_minus_1.neg().pow_(gamma - 1.0)
+            neg_dloss.mul_(q_gamma_1).neg_()
+            loss = loss_buffer.mul_(q_gamma_1).mul_(pt_minus_1)  # q^(γ-1) (-q) l = -q^γ l
     else:
+        q = pt_minus_1.neg()
         neg_dloss = q.pow(gamma)
-        loss = torch.mul(log_pt, neg_dloss).neg_()
-        # log_pt's own buffer when nothing reads it later (one buffer fewer at the forward's peak)
-        p_t = log_pt.exp() if keep_log_pt else log_pt.exp_()
+        p_t = log_pt.exp()
+        loss = loss_buffer.mul_(neg_dloss).neg_()
         ratio = p_t.mul_(loss).div_(q).nan_to_num_(nan=0.0, posinf=0.0)
         neg_dloss.add_(ratio.mul_(gamma))
-        if weight is not None:
-            neg_dloss.mul_(weight)
     if weight is not None:
         loss.mul_(weight)
-    return loss, neg_dloss, q
+        neg_dloss.mul_(weight)
+    return loss, neg_dloss, pt_minus_1
 
 
 def argument_grads(grad: Tensor, needs, log_term: Tensor, q: Tensor, gamma, weight: Tensor | None):
@@ -175,7 +204,7 @@ def softmax_statistics(x: Tensor, t1: Tensor, dtype: torch.dtype):
     x_max = x.amax(1, keepdim=True)
     exps = _exp_(x - x_max)
     log_pt = x.gather(1, t1).sub_(x_max)  # log_softmax's order: (x_t - max) - log Σ
-    del x_max  # (one buffer fewer at this function's peak)
+    del x_max, t1  # (two buffers fewer at this function's peak, if the caller holds no t1)
     total = exps.sum(1, keepdim=True)
     log_pt.sub_(total.log())
     return log_pt, exps, total.reciprocal_()
@@ -187,20 +216,21 @@ def _softmax_forward(input, target, gamma, weight, ignored):
     ``target`` and ``ignored`` are ``[N, *]``, the others ``[N, 1, *]``. The gather index is
     dropped right after the gather: it is not needed at the forward's peak of memory.
     """
-    t1 = safe_index(target, ignored).unsqueeze(1)
-    log_pt, buffer, inv_sum = softmax_statistics(input, t1, compute_dtype(input.dtype))
-    del t1
+    log_pt, buffer, inv_sum = softmax_statistics(input, safe_index(target, ignored).unsqueeze(1), compute_dtype(input.dtype))
     ignored = _unsqueeze(ignored)
     tracked = torch.is_grad_enabled()  # else every tensor here is new, and may be overwritten
     if ignored is not None:  # keep inf/NaN logits of ignored positions out of the loss
         log_pt = log_pt.masked_fill(ignored, 0.0) if tracked else log_pt.masked_fill_(ignored, 0.0)
+        if inv_sum is not None:  # and out of the gradient: its softmax is buffer * inv_sum
+            inv_sum = inv_sum.masked_fill(ignored, 0.0) if tracked else inv_sum.masked_fill_(ignored, 0.0)
     # log p_t is read again only by the gradients of a γ or weight tensor (or when tracked)
     keep_log_pt = tracked or any(isinstance(t, Tensor) and t.requires_grad for t in (gamma, weight))
-    loss, neg_dloss, q = focal_terms(log_pt, gamma, weight, keep_log_pt)
+    loss, neg_dloss, pt_minus_1 = focal_terms(log_pt, gamma, weight, keep_log_pt)
     log_pt = log_pt if keep_log_pt else None
-    if ignored is not None:  # l = 0 gives loss 0 there, but -dL/dl = w where γ = 0
+    # l = 0 gives loss 0 and, for γ > 0, -dL/dl = 0 there; but -dL/dl = w where γ = 0 (a weight is 0 there)
+    if ignored is not None and weight is None and not (isinstance(gamma, float) and gamma > 0.0):
         neg_dloss = neg_dloss.masked_fill(ignored, 0.0) if tracked else neg_dloss.masked_fill_(ignored, 0.0)
-    return loss, neg_dloss, q, log_pt, buffer, inv_sum
+    return loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum
 
 
 def safe_index(target: Tensor, ignored: Tensor | None) -> Tensor:
@@ -213,12 +243,16 @@ def _unsqueeze(t):
 
 
 class SoftmaxFocalLoss(torch.autograd.Function):
-    r"""Focal loss of softmax(input) over dim 1, per position; see the module docstring.
+    r"""Focal loss of softmax(input) over dim 1; see the module docstring.
 
     Arguments: input ``[N, C, *]``; target ``[N, *]`` int64 indices in [0, C) (ignored positions
-    hold anything: the index gathered with, 0 there, is rebuilt where needed, never kept); gamma a float or a tensor of target's shape; weight ``[N, *]`` α_t or
-    None; ignored ``[N, *]`` bool or None. Returns the loss ``[N, *]`` in the compute dtype; 0 at
-    ignored positions, whose logits may be anything (inf, NaN), with gradient 0 there.
+    hold anything: the index gathered with, 0 there, is rebuilt where needed, never kept); gamma
+    a float or a tensor of target's shape; weight ``[N, *]`` α_t or None (0 where ignored);
+    ignored ``[N, *]`` bool or None; reduction ``"none"``, ``"sum"`` or ``"mean"``, which divides
+    the sum by ``denominator`` (an int or a 0-d tensor, which may require grad). Returns the loss,
+    ``[N, *]`` or reduced, in the compute dtype; 0 at ignored positions, whose logits may be
+    anything (inf, NaN), with gradient 0 there. Reducing here rather than after saves a few
+    small operations per call, which is most of the cost for short sequences.
 
     Backward writes :math:`c\,(\mathrm{onehot}(t) - \mathrm{softmax}(x))` with
     :math:`c = \partial L/\partial \ell`: :math:`-c\,p_j` off the target and :math:`c\,q` at
@@ -227,63 +261,117 @@ class SoftmaxFocalLoss(torch.autograd.Function):
 
     generate_vmap_rule = True
 
+    @classmethod
+    def apply(cls, *args):
+        # torch's apply binds the arguments to forward's signature with inspect on every call
+        # (about 40 µs, a tenth of a short sequence's loss); here every argument is given
+        # positionally, so that binding changes nothing. Under torch.func transforms (and
+        # torch.compile, which traces Function.apply itself) torch's apply runs as it is.
+        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+            return super().apply(*args)
+        args = tuple(torch._C._functorch.unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args)
+        return super(torch.autograd.Function, cls).apply(*args)  # (what torch's apply calls next)
+
     @staticmethod
-    def forward(input, target, gamma, weight, ignored):
-        loss, neg_dloss, q, log_pt, buffer, inv_sum = _softmax_forward(
+    def forward(input, target, gamma, weight, ignored, reduction, denominator):
+        loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = _softmax_forward(
             input, target, _unsqueeze(gamma), _unsqueeze(weight), ignored
         )
-        return loss.squeeze(1), neg_dloss, q, log_pt, buffer, inv_sum
+        if reduction == "none":
+            loss = loss.squeeze(1)
+        else:
+            loss = loss.sum()
+            loss = loss / denominator if reduction == "mean" else loss
+        return loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, gamma, weight, ignored = inputs
-        _, neg_dloss, q, log_pt, buffer, inv_sum = output
+        input, target, gamma, weight, ignored, reduction, denominator = inputs
+        loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = output
         ctx.mark_non_differentiable(*(t for t in output[1:] if t is not None))
         ctx.set_materialize_grads(False)  # no zero gradients of the full-size buffer for backward
         gamma_tensor = gamma if isinstance(gamma, Tensor) else None
         ctx.gamma = None if gamma_tensor is not None else gamma
-        ctx.save_for_backward(input, target, gamma_tensor, weight, ignored, log_pt)
+        ctx.reduction = reduction
+        divisor = denominator if reduction == "mean" else 1
+        ctx.divisor = None if isinstance(divisor, Tensor) else divisor
+        # the mean itself only for the gradient of a denominator that requires grad (Σ α_t)
+        mean = loss if isinstance(divisor, Tensor) and divisor.requires_grad else None
+        ctx.save_for_backward(input, target, gamma_tensor, weight, ignored, log_pt,
+                              divisor if isinstance(divisor, Tensor) else None, mean)
         # Not saved_tensors: the first backward consumes them in place (the buffer becomes the
-        # gradient), so that its peak holds one full-size tensor and three per-position ones.
-        ctx.statistics = neg_dloss, q, buffer, inv_sum
+        # gradient) and frees each once used, so that its peak holds one full-size tensor. (A
+        # tuple under torch.compile, whose graphs may not mutate a list; it plans memory itself.)
+        statistics = (neg_dloss, pt_minus_1, buffer, inv_sum)
+        ctx.statistics = statistics if torch.compiler.is_compiling() else list(statistics)
 
     @staticmethod
     def backward(ctx, grad_loss, *_):
         if grad_loss is None:  # (grads are not materialised: the loss was not used)
-            return None, None, None, None, None
-        input, target, gamma, weight, ignored, log_pt = ctx.saved_tensors
+            return None, None, None, None, None, None, None
+        input, target, gamma, weight, ignored, log_pt, divisor, mean = ctx.saved_tensors
+        divisor = ctx.divisor if divisor is None else divisor
+        needs = ctx.needs_input_grad
+        grad_denominator = None if mean is None or not needs[6] else -grad_loss * mean / divisor
+        if ctx.reduction == "none":
+            grad = grad_loss.unsqueeze(1)
+        else:  # 0-d: it broadcasts against every [N, 1, *] tensor below
+            grad = grad_loss if isinstance(divisor, int) and divisor == 1 else grad_loss / divisor
+        rest = (None, None, grad_denominator)
         gamma = ctx.gamma if gamma is None else gamma.unsqueeze(1)
-        weight, grad, tracked = _unsqueeze(weight), grad_loss.unsqueeze(1), torch.is_grad_enabled()
+        weight, tracked = _unsqueeze(weight), torch.is_grad_enabled()
         statistics, ctx.statistics = ctx.statistics, None
+        if not (tracked or statistics is None or any(needs[2:4])):  # the common case: consume them
+            grad_input = _grad_input_in_place(statistics, grad, target, ignored) if needs[0] else None
+            return in_dtype(grad_input, input.dtype), None, None, None, *rest
         if tracked or statistics is None:  # differentiable (create_graph, torch.func), or a second backward
             # tracked: ignored rows zeroed first, their inf/NaN would reach every derivative of the softmax
             x = input.masked_fill(ignored.unsqueeze(1), 0.0) if tracked and ignored is not None else input
-            _, neg_dloss, q, log_pt, buffer, inv_sum = _softmax_forward(x, target, gamma, weight, ignored)
+            _, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = _softmax_forward(x, target, gamma, weight, ignored)
         else:
-            neg_dloss, q, buffer, inv_sum = statistics
-        needs = ctx.needs_input_grad
-        grad_gamma, grad_weight = argument_grads(grad, needs[2:4], None if log_pt is None else log_pt.neg(), q, gamma, weight)
+            neg_dloss, pt_minus_1, buffer, inv_sum = statistics
+        log_term = None if log_pt is None else log_pt.neg()
+        grad_gamma, grad_weight = argument_grads(grad, needs[2:4], log_term, pt_minus_1.neg(), gamma, weight)
         grad_input = None
         if needs[0]:
-            t1 = safe_index(target, ignored).unsqueeze(1)
             if tracked:
+                t1 = safe_index(target, ignored).unsqueeze(1)
                 c = neg_dloss * grad
                 probs = buffer.exp() if inv_sum is None else buffer * inv_sum
-                grad_input = (probs * c).scatter(1, t1, (q * c).neg())
+                grad_input = (probs * c).scatter(1, t1, pt_minus_1 * c)
             else:
-                grad_input = _grad_input_in_place(neg_dloss.mul_(grad), q, buffer, inv_sum, t1, ignored)
-            grad_input = grad_input.to(input.dtype)
-        return grad_input, None, _squeeze(grad_gamma), _squeeze(grad_weight), None
+                grad_input = _grad_input_in_place([neg_dloss, pt_minus_1, buffer, inv_sum], grad, target, ignored)
+        return in_dtype(grad_input, input.dtype), None, _squeeze(grad_gamma), _squeeze(grad_weight), *rest
 
 
-def _grad_input_in_place(c, q, buffer, inv_sum, t1, ignored):
-    """c (onehot - softmax) written into the forward's buffer; c is overwritten too."""
-    probs = _exp_(buffer) if inv_sum is None else buffer.mul_(inv_sum)
+def _grad_input_in_place(statistics, grad: Tensor, target: Tensor, ignored: Tensor | None) -> Tensor:
+    """c (onehot - softmax) with c = -dL/dl * grad, written into the forward's buffer.
+
+    Takes ``[neg_dloss, pt_minus_1, buffer, inv_sum]`` and empties the list, so that each tensor is
+    freed once used. Elementwise the buffer holds exp(x - max), and softmax = buffer * inv_sum
+    is folded into c.
+    """
+    c, pt_minus_1, buffer, inv_sum = statistics
+    if isinstance(statistics, list):
+        statistics.clear()
+    c.mul_(grad)
+    probs, off_target = (_exp_(buffer), c) if inv_sum is None else (buffer, inv_sum.mul_(c))
+    del buffer, inv_sum
     if ignored is not None:
         # Rows of NaN are those of non-finite logits; where ignored, c = 0 must give 0. (Where
         # kept, c is NaN as well, so the gradient stays NaN, as F.cross_entropy's does.)
         probs.nan_to_num_(nan=0.0)
-    return probs.mul_(c).scatter_(1, t1, c.mul_(q).neg_())
+    probs.mul_(off_target)
+    del off_target
+    at_target = c.mul_(pt_minus_1)  # c (1 - p_t) with c = dL/dl = -neg_dloss
+    del c, pt_minus_1
+    # the forward gathered with every kept target: clamping changes only ignored ones
+    return probs.scatter_(1, target.clamp(0, probs.shape[1] - 1).unsqueeze(1), at_target)
+
+
+def in_dtype(t: Tensor | None, dtype: torch.dtype) -> Tensor | None:
+    """``t`` in ``dtype`` (no copy, and no call, when it already is)."""
+    return t if t is None or t.dtype == dtype else t.to(dtype)
 
 
 def _squeeze(t):

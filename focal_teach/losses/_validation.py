@@ -9,14 +9,18 @@ fix it. Two kinds:
   their intervals, γ ≥ 0) run *on the device*, through ``torch._assert_async``: the host never
   waits for the data, so they cost no host sync (on CUDA a failed check is a device-side
   assert, as ``F.cross_entropy``'s own for an out-of-range class; on CPU the assert fails at
-  once and the check raises its detailed ``ValueError``). They are on by default; like
-  ``torch.distributions``' ``validate_args``, :class:`set_validate_args` turns them off.
+  once and the check raises its detailed ``ValueError``). Class indices are the exception on
+  the CPU in eager mode, where gather and indexing check every index themselves as they run:
+  there the losses skip the repeat and turn indexing's error into the detailed one
+  (:func:`explain_index_errors`). They are on by default; like ``torch.distributions``'
+  ``validate_args``, :class:`set_validate_args` turns them off.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import contextmanager
 from numbers import Real
 
 import torch
@@ -307,12 +311,11 @@ def check_binary_target(target, dtype: torch.dtype) -> Tensor:
     return target.to(dtype)
 
 
-def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | None, what: str = "target"):
-    """Class indices in [0, C) or ``ignore_index``, checked on the device.
+def class_targets(target: Tensor, ignore_index: int | None, what: str = "target") -> tuple[Tensor, Tensor | None]:
+    """Integer class indices as int64, and the bool mask of ``ignore_index`` (None when that is None).
 
-    Returns ``(indices, ignored)``: int64 indices safe to gather with (ignored positions hold 0)
-    and the bool mask of ignored positions (``None`` when ``ignore_index`` is ``None``). Without
-    a host sync nothing can say whether any position *is* ignored, so the mask is always built.
+    Without a host sync nothing can say whether any position *is* ignored, so the mask is
+    always built.
     """
     if target.dtype == torch.bool or target.is_floating_point() or target.is_complex():
         hint = (
@@ -321,27 +324,75 @@ def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | No
             else ""
         )
         raise TypeError(f"{what} must hold integer class indices (torch.long); got {target.dtype}.{hint}")
-    target = target.long()
-    ignored = None if ignore_index is None else target == ignore_index
+    target = target if target.dtype == torch.long else target.long()
+    return target, None if ignore_index is None else target == ignore_index
+
+
+def indexing_checks_indices(t: Tensor) -> bool:
+    """Whether gather and indexing with ``t`` check each index themselves, synchronously.
+
+    They do in eager mode on the CPU, where the host runs them (an index out of range raises at
+    once); compiled code and torch.func transforms may not, and on CUDA the check is a
+    device-side assert with a terse message. Where they do, a device-side check of the same
+    range would only repeat theirs: the losses let indexing check and explain its error after
+    the fact (:func:`explain_index_errors`).
+    """
+    return t.device.type == "cpu" and not torch.compiler.is_compiling() and not torch._C._functorch.is_functorch_wrapped_tensor(t)
+
+
+def check_class_range(target: Tensor, ignored: Tensor | None, num_classes: int, ignore_index: int | None, what: str = "target") -> None:
+    """Every target in [0, C) or ignored, checked on the device (see :func:`assert_on_device`)."""
+    if not _validate_args or not target.numel():
+        return
     indices = target if ignored is None else target.masked_fill(ignored, 0)
-    if _validate_args and target.numel():
-        lo, hi = torch.aminmax(indices)
+    lo, hi = torch.aminmax(indices)
+    message = f"{what} holds a class index outside [0, {num_classes}) that is not ignore_index={ignore_index}"
+    assert_on_device((lo >= 0) & (hi < num_classes), message, lambda: _class_range_error(target, ignored, num_classes, ignore_index, what))
 
-        def explain():
-            bad = (target < 0) | (target >= num_classes)
-            if ignored is not None:
-                bad &= ~ignored
-            where = tuple(bad.nonzero()[0].tolist())
-            ignore = f"ignore_index={ignore_index}" if ignore_index is not None else "no ignore_index"
-            return ValueError(
-                f"{what} holds class {target[where].item()} at index {where}, outside [0, {num_classes}): input "
-                f"has {num_classes} classes along dim 1 ({ignore}). Check the model's number of outputs, "
-                f"or mark positions to skip (padding) with ignore_index."
-            )
 
-        message = f"{what} holds a class index outside [0, {num_classes}) that is not ignore_index={ignore_index}"
-        assert_on_device((lo >= 0) & (hi < num_classes), message, explain)
-    return indices, ignored
+def _class_range_error(target, ignored, num_classes, ignore_index, what) -> ValueError | None:
+    """The detailed error for the first target out of range (reads the data), or None if there is none."""
+    bad = (target < 0) | (target >= num_classes)
+    if ignored is not None:
+        bad &= ~ignored
+    if not bad.any():
+        return None
+    where = tuple(bad.nonzero()[0].tolist())
+    ignore = f"ignore_index={ignore_index}" if ignore_index is not None else "no ignore_index"
+    return ValueError(
+        f"{what} holds class {target[where].item()} at index {where}, outside [0, {num_classes}): input "
+        f"has {num_classes} classes along dim 1 ({ignore}). Check the model's number of outputs, "
+        f"or mark positions to skip (padding) with ignore_index."
+    )
+
+
+@contextmanager
+def explain_index_errors(target: Tensor, ignored: Tensor | None, num_classes: int, ignore_index: int | None, what: str = "target"):
+    """Turn the error of indexing with an out-of-range target into :func:`check_class_range`'s.
+
+    For code whose indexing checks its indices itself (:func:`indexing_checks_indices`): the
+    data are read only once indexing has failed. Any other error, or any error while the
+    value checks are off, passes through unchanged.
+    """
+    try:
+        yield
+    except (IndexError, RuntimeError) as error:
+        checked = _validate_args and indexing_checks_indices(target)  # (elsewhere, checked beforehand)
+        explained = _class_range_error(target, ignored, num_classes, ignore_index, what) if checked else None
+        if explained is None:
+            raise
+        raise explained from error
+
+
+def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | None, what: str = "target"):
+    """Class indices in [0, C) or ``ignore_index``, checked on the device.
+
+    Returns ``(indices, ignored)``: int64 indices safe to gather with (ignored positions hold 0)
+    and the bool mask of ignored positions (``None`` when ``ignore_index`` is ``None``).
+    """
+    target, ignored = class_targets(target, ignore_index, what)
+    check_class_range(target, ignored, num_classes, ignore_index, what)
+    return (target if ignored is None else target.masked_fill(ignored, 0)), ignored
 
 
 def check_class_layout(input: Tensor, target: Tensor) -> None:

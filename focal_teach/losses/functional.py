@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._arguments import BinaryArguments, SoftmaxArguments, binary_arguments, softmax_arguments
-from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, masked_pow
+from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, masked_pow
 from ._validation import check_probabilities
 
 __all__ = ["focal_loss", "binary_focal_loss"]
@@ -90,12 +90,16 @@ def focal_loss(
         >>> focal_loss(logits, target, gamma=2.0).backward()
     """
     args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
-    loss = _softmax_focal(args) if from_logits else _focal_from_probabilities(args)
+    with args.index_errors_explained():
+        if from_logits:  # the fused kernel reduces too
+            return in_dtype(_softmax_focal(args, args.reduction), args.input.dtype)
+        loss = _focal_from_probabilities(args)
     return args.reduce(loss)
 
 
-def _softmax_focal(args: SoftmaxArguments) -> Tensor:
-    """The fused loss per position (``target``'s shape), in the compute dtype."""
+def _softmax_focal(args: SoftmaxArguments, reduction: str = "none") -> Tensor:
+    """The fused loss per position (``target``'s shape), or reduced as ``args.reduce`` would, in
+    the compute dtype."""
     gamma = args.gamma
     if callable(gamma):  # evaluated on p_t, ahead of the fused kernel that computes it again
         log_probs = torch.log_softmax(args.input.detach(), 1, dtype=compute_dtype(args.input.dtype))
@@ -103,7 +107,8 @@ def _softmax_focal(args: SoftmaxArguments) -> Tensor:
         if args.ignored is not None:
             log_pt = log_pt.masked_fill(args.ignored, 0.0)
         gamma = args.resolve_gamma(log_pt.exp())
-    return SoftmaxFocalLoss.apply(args.input, args.target, gamma, args.alpha_t, args.ignored)[0]
+    denominator = args.denominator() if reduction == "mean" else None
+    return SoftmaxFocalLoss.apply(args.input, args.target, gamma, args.alpha_t, args.ignored, reduction, denominator)[0]
 
 
 def _focal_from_probabilities(args: SoftmaxArguments) -> Tensor:

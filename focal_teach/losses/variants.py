@@ -252,7 +252,8 @@ def poly1_focal_loss(
     x = args.input.to(compute_dtype(args.input.dtype))
     if args.ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
         x = x.masked_fill(args.ignored.unsqueeze(1), 0.0)
-    log_pt = F.log_softmax(x, 1).gather(1, args.index().unsqueeze(1)).squeeze(1)
+    with args.index_errors_explained():
+        log_pt = F.log_softmax(x, 1).gather(1, args.index().unsqueeze(1)).squeeze(1)
     q = torch.expm1(log_pt).neg()  # 1 - p_t without cancellation as p_t -> 1
     gamma = args.resolve_gamma(log_pt.exp())
     poly = epsilon * q.pow(gamma + 1.0)

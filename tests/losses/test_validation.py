@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from focal_teach import BinaryFocalLoss, FocalLoss, binary_focal_loss, focal_loss
+from focal_teach import BinaryFocalLoss, FocalLoss, binary_focal_loss, focal_loss, poly1_focal_loss
+from focal_teach.losses import set_validate_args
 
 
 def x_t(n=8, c=5):
@@ -41,10 +42,50 @@ def test_float_targets_for_softmax():
 
 
 @pytest.mark.parametrize("bad", [5, 7, -1, -3])
-def test_class_index_out_of_range(bad):
+def test_class_index_out_of_range(bad, device):
+    if device.type != "cpu":
+        pytest.skip("on CUDA a failed device-side assert ends the process's CUDA context")
     x, t = x_t()
     t[3] = bad
     with pytest.raises((ValueError, IndexError), match=rf"class {bad} at index \(3,\), outside \[0, 5\)"):
+        focal_loss(x, t)
+
+
+ENTRY_POINTS = {
+    "focal_loss": lambda x, t: focal_loss(x, t),
+    "alpha": lambda x, t: focal_loss(x, t, alpha=torch.ones(5)),
+    "probabilities": lambda x, t: focal_loss(x.softmax(1), t, from_logits=False),
+    "poly1": lambda x, t: poly1_focal_loss(x, t),
+    "module": lambda x, t: FocalLoss()(x, t),
+    "dense": lambda x, t: focal_loss(x.unsqueeze(-1), t.unsqueeze(-1)),
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("bad", [5, -1])
+def test_every_entry_point_explains_a_class_out_of_range(entry, bad, device):
+    """On the CPU the range is left to gather and indexing, whose error each loss explains."""
+    if device.type != "cpu":
+        pytest.skip("on CUDA a failed device-side assert ends the process's CUDA context")
+    x, t = x_t()
+    t[3] = bad
+    with pytest.raises(ValueError, match=rf"class {bad} at index \(3,?.*\), outside \[0, 5\)"):
+        ENTRY_POINTS[entry](x, t)
+    with set_validate_args(False), pytest.raises((RuntimeError, IndexError)) as raised:
+        ENTRY_POINTS[entry](x, t)  # unchecked: indexing's own error, as it is
+    assert not isinstance(raised.value, ValueError)
+
+
+def test_other_errors_pass_through_unexplained(monkeypatch):
+    """With every target in range, an error from inside the loss is not dressed up as one."""
+    from focal_teach.losses import functional
+
+    def broken(*args):
+        raise RuntimeError("not about targets")
+
+    monkeypatch.setattr(functional.SoftmaxFocalLoss, "apply", broken)
+    x, t = x_t()
+    with pytest.raises(RuntimeError, match="not about targets"):
         focal_loss(x, t)
 
 
