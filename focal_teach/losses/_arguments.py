@@ -7,7 +7,8 @@ A loss is its maths between two calls::
         loss = ...  # per position, from args.input, args.target, args.gamma, args.alpha_t
     return args.reduce(loss)
 
-(:func:`binary_arguments` likewise for the sigmoid losses.) The arguments come back checked
+(:func:`binary_arguments` likewise for the sigmoid losses; :func:`focal_loss`'s fused kernel
+reduces inside its autograd Function, by the same rule: ``args.denominator()``.) The arguments come back checked
 (see :mod:`._validation`; no host sync), with
 
 - ``input`` in float32 if autocast lowered it to float16/bfloat16 (``F.cross_entropy`` is on
