@@ -242,7 +242,22 @@ def _unsqueeze(t):
     return t if t is None or not isinstance(t, Tensor) else t.unsqueeze(1)
 
 
-class SoftmaxFocalLoss(torch.autograd.Function):
+class _PositionalFunction(torch.autograd.Function):
+    """An autograd Function called with every argument positional, as the losses call theirs."""
+
+    @classmethod
+    def apply(cls, *args):
+        # torch's apply binds the arguments to forward's signature with inspect on every call
+        # (about 40 µs, a tenth of a short sequence's loss); with every argument positional
+        # that binding changes nothing. Under torch.func transforms (and torch.compile, which
+        # traces Function.apply itself) torch's apply runs as it is.
+        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+            return super().apply(*args)
+        args = tuple(torch._C._functorch.unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args)
+        return super(torch.autograd.Function, cls).apply(*args)  # (what torch's apply calls next)
+
+
+class SoftmaxFocalLoss(_PositionalFunction):
     r"""Focal loss of softmax(input) over dim 1; see the module docstring.
 
     Arguments: input ``[N, C, *]``; target ``[N, *]`` int64 indices in [0, C) (ignored positions
@@ -260,17 +275,6 @@ class SoftmaxFocalLoss(torch.autograd.Function):
     """
 
     generate_vmap_rule = True
-
-    @classmethod
-    def apply(cls, *args):
-        # torch's apply binds the arguments to forward's signature with inspect on every call
-        # (about 40 µs, a tenth of a short sequence's loss); here every argument is given
-        # positionally, so that binding changes nothing. Under torch.func transforms (and
-        # torch.compile, which traces Function.apply itself) torch's apply runs as it is.
-        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
-            return super().apply(*args)
-        args = tuple(torch._C._functorch.unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args)
-        return super(torch.autograd.Function, cls).apply(*args)  # (what torch's apply calls next)
 
     @staticmethod
     def forward(input, target, gamma, weight, ignored, reduction, denominator):
@@ -396,7 +400,7 @@ def _sigmoid_forward(x: Tensor, y: Tensor, gamma, weight: Tensor | None):
     return loss, dloss, bce, p, q
 
 
-class SigmoidFocalLoss(torch.autograd.Function):
+class SigmoidFocalLoss(_PositionalFunction):
     r"""Elementwise binary focal loss of sigmoid(input), for targets y in [0, 1].
 
     As ``torchvision.ops.sigmoid_focal_loss``: :math:`L = w\, q^\gamma \mathrm{BCE}(x, y)`
