@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from ._kernels import compute_dtype, in_dtype, safe_index
+from ._kernels import compute_dtype, ignored_mask, in_dtype, safe_index
 from ._validation import (
     assert_on_device,
     call_gamma,
@@ -60,20 +60,20 @@ def _autocast_input(input: Tensor) -> Tensor:
 class SoftmaxArguments(NamedTuple):
     input: Tensor  # [N, C, *] logits (or probabilities)
     target: Tensor  # [N, *] int64 class indices, ignore_index at ignored positions (see index())
-    ignored: Tensor | None  # [N, *] bool, or None when ignore_index is None
     gamma: object  # float, tensor [N, *], or a callable of p_t (see resolve_gamma)
     alpha_t: Tensor | None  # [N, *] weight of each position, 0 where ignored
     reduction: str
     ignore_index: int | None
 
+    @property
+    def ignored(self) -> Tensor | None:
+        """``[N, *]`` bool mask of ignored positions, or None when ignore_index is None. Built on
+        each access (one comparison the fused kernel never needs); keep it where it is read twice."""
+        return ignored_mask(self.target, self.ignore_index)
+
     def index_errors_explained(self):
         """Context for code that gathers with the target: an index out of range gets the detailed error."""
-        return explain_index_errors(self.target, self.ignored, self.input.shape[1], self.ignore_index)
-
-    def index(self) -> Tensor:
-        """The target with 0 at ignored positions: safe to gather with. (A new int64 tensor the
-        size of the target; made where it is needed rather than kept, for peak memory.)"""
-        return safe_index(self.target, self.ignored)
+        return explain_index_errors(self.target, self.input.shape[1], self.ignore_index)
 
     def resolve_gamma(self, p_t: Tensor):
         """γ as a float or a tensor of the target's shape: a callable is evaluated on detached p_t."""
@@ -90,10 +90,10 @@ class SoftmaxArguments(NamedTuple):
     def denominator(self):
         """What ``"mean"`` divides the sum by: an int, or a 0-d tensor (no host sync)."""
         if self.alpha_t is None:
-            if self.ignored is None:
+            if self.ignore_index is None:
                 return max(self.target.numel(), 1)
-            # count_nonzero: a bool sum would first copy the mask to int64
-            return (self.ignored.numel() - torch.count_nonzero(self.ignored)).clamp_min(1)
+            # the kept positions, counted without a bool mask: target - ignore_index is 0 exactly where ignored
+            return torch.count_nonzero(self.target - self.ignore_index).clamp_min(1)
         return self.alpha_t.sum().clamp_min(torch.finfo(self.alpha_t.dtype).tiny)  # Σ α_t = 0: the loss is 0 too
 
 
@@ -127,15 +127,16 @@ def softmax_arguments(input, target, gamma, alpha, reduction, ignore_index) -> S
     gamma = gamma_for(gamma, target.shape)
     num_classes = input.shape[1]
     class_alpha = check_class_alpha(alpha, num_classes, device=input.device)
-    target, ignored = class_targets(target, ignore_index)
+    target = class_targets(target)
     if not indexing_checks_indices(target):
-        check_class_range(target, ignored, num_classes, ignore_index)
+        check_class_range(target, ignored_mask(target, ignore_index), num_classes, ignore_index)
     alpha_t = None
     if class_alpha is not None:
-        with explain_index_errors(target, ignored, num_classes, ignore_index):
+        ignored = ignored_mask(target, ignore_index)
+        with explain_index_errors(target, num_classes, ignore_index):
             alpha_t = class_alpha.to(compute_dtype(input.dtype))[safe_index(target, ignored)]
         alpha_t = alpha_t if ignored is None else alpha_t.masked_fill(ignored, 0.0)
-    return SoftmaxArguments(input, target, ignored, gamma, alpha_t, reduction, ignore_index)
+    return SoftmaxArguments(input, target, gamma, alpha_t, reduction, ignore_index)
 
 
 def binary_alpha_t(alpha, y: Tensor) -> Tensor | None:

@@ -188,49 +188,61 @@ def argument_grads(grad: Tensor, needs, log_term: Tensor, q: Tensor, gamma, weig
     return grad_gamma, grad_weight
 
 
-def softmax_statistics(x: Tensor, t1: Tensor, dtype: torch.dtype):
-    r"""``(log_pt, buffer, inv_sum)``: :math:`\log p_t` per position ``[N, 1, *]``, and a full-size
-    buffer from which the backward pass rebuilds ``softmax(x, 1)`` in place.
+def softmax_statistics(x: Tensor, target: Tensor, ignore_index: int | None, dtype: torch.dtype):
+    r"""``(log_pt, buffer, inv_sum)``: :math:`\log p_t` per position ``[N, 1, *]``, 0 where
+    ignored, and a full-size buffer from which the backward pass rebuilds ``softmax(x, 1)`` in place.
 
     With log_softmax's kernel the buffer holds the log-probabilities (``inv_sum`` is None):
-    softmax = exp(buffer), computed as ``F.cross_entropy``'s backward does. Elementwise (a
-    short innermost class dim) it holds :math:`e^{x_j - \max}` and softmax = buffer * inv_sum,
-    computed in place: with grad mode on (a differentiable backward) it is always log_softmax.
+    softmax = exp(buffer), computed as ``F.cross_entropy``'s backward does; ``nll_loss`` picks
+    :math:`\log p_t` out of them with 0 where ignored, never reading an ignored row (whose
+    inf/NaN logits would otherwise reach the loss), in one pass that also checks the range on the CPU.
+    Elementwise (a short innermost class dim) the buffer holds :math:`e^{x_j - \max}` and
+    softmax = buffer * inv_sum, computed in place, with ``inv_sum`` 0 where ignored: with grad
+    mode on (a differentiable backward) it is always log_softmax.
     """
     if torch.is_grad_enabled() or _use_log_softmax_kernel(x, dtype):
         log_probs = torch.log_softmax(x, 1, dtype=dtype)
-        return log_probs.gather(1, t1), log_probs, None
+        if ignore_index is None:
+            return log_probs.gather(1, target.unsqueeze(1)), log_probs, None
+        log_pt = F.nll_loss(log_probs, target, reduction="none", ignore_index=ignore_index).unsqueeze(1)
+        return (log_pt.neg() if torch.is_grad_enabled() else log_pt.neg_()), log_probs, None
+    ignored = ignored_mask(target, ignore_index)
     x = x.to(dtype)
     x_max = x.amax(1, keepdim=True)
     exps = _exp_(x - x_max)
-    log_pt = x.gather(1, t1).sub_(x_max)  # log_softmax's order: (x_t - max) - log Σ
-    del x_max, t1  # (two buffers fewer at this function's peak, if the caller holds no t1)
+    log_pt = x.gather(1, safe_index(target, ignored).unsqueeze(1)).sub_(x_max)  # log_softmax's order: (x_t - max) - log Σ
+    del x_max  # (a buffer fewer at this function's peak)
     total = exps.sum(1, keepdim=True)
     log_pt.sub_(total.log())
-    return log_pt, exps, total.reciprocal_()
+    inv_sum = total.reciprocal_()
+    if ignored is not None:  # inf/NaN logits of ignored positions kept out of the loss and the gradient
+        ignored = ignored.unsqueeze(1)
+        log_pt.masked_fill_(ignored, 0.0)
+        inv_sum.masked_fill_(ignored, 0.0)
+    return log_pt, exps, inv_sum
 
 
-def _softmax_forward(input, target, gamma, weight, ignored):
+def _softmax_forward(input, target, gamma, weight, ignore_index):
     """The loss and the backward's coefficients, per position ``[N, 1, *]``; see SoftmaxFocalLoss.
 
-    ``target`` and ``ignored`` are ``[N, *]``, the others ``[N, 1, *]``. The gather index is
-    dropped right after the gather: it is not needed at the forward's peak of memory.
+    ``target`` is ``[N, *]``, the others ``[N, 1, *]``.
     """
-    log_pt, buffer, inv_sum = softmax_statistics(input, safe_index(target, ignored).unsqueeze(1), compute_dtype(input.dtype))
-    ignored = _unsqueeze(ignored)
+    log_pt, buffer, inv_sum = softmax_statistics(input, target, ignore_index, compute_dtype(input.dtype))
     tracked = torch.is_grad_enabled()  # else every tensor here is new, and may be overwritten
-    if ignored is not None:  # keep inf/NaN logits of ignored positions out of the loss
-        log_pt = log_pt.masked_fill(ignored, 0.0) if tracked else log_pt.masked_fill_(ignored, 0.0)
-        if inv_sum is not None:  # and out of the gradient: its softmax is buffer * inv_sum
-            inv_sum = inv_sum.masked_fill(ignored, 0.0) if tracked else inv_sum.masked_fill_(ignored, 0.0)
     # log p_t is read again only by the gradients of a γ or weight tensor (or when tracked)
     keep_log_pt = tracked or any(isinstance(t, Tensor) and t.requires_grad for t in (gamma, weight))
     loss, neg_dloss, pt_minus_1 = focal_terms(log_pt, gamma, weight, keep_log_pt)
     log_pt = log_pt if keep_log_pt else None
     # l = 0 gives loss 0 and, for γ > 0, -dL/dl = 0 there; but -dL/dl = w where γ = 0 (a weight is 0 there)
-    if ignored is not None and weight is None and not (isinstance(gamma, float) and gamma > 0.0):
+    if ignore_index is not None and weight is None and not (isinstance(gamma, float) and gamma > 0.0):
+        ignored = ignored_mask(target, ignore_index).unsqueeze(1)
         neg_dloss = neg_dloss.masked_fill(ignored, 0.0) if tracked else neg_dloss.masked_fill_(ignored, 0.0)
     return loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum
+
+
+def ignored_mask(target: Tensor, ignore_index: int | None) -> Tensor | None:
+    """``target == ignore_index``, the bool mask of ignored positions (None when that is None)."""
+    return None if ignore_index is None else target == ignore_index
 
 
 def safe_index(target: Tensor, ignored: Tensor | None) -> Tensor:
@@ -260,10 +272,10 @@ class _PositionalFunction(torch.autograd.Function):
 class SoftmaxFocalLoss(_PositionalFunction):
     r"""Focal loss of softmax(input) over dim 1; see the module docstring.
 
-    Arguments: input ``[N, C, *]``; target ``[N, *]`` int64 indices in [0, C) (ignored positions
-    hold anything: the index gathered with, 0 there, is rebuilt where needed, never kept); gamma
+    Arguments: input ``[N, C, *]``; target ``[N, *]`` int64 indices in [0, C) or ignore_index
+    (a gather index with 0 there is built only where one is needed, and never kept); gamma
     a float or a tensor of target's shape; weight ``[N, *]`` α_t or None (0 where ignored);
-    ignored ``[N, *]`` bool or None; reduction ``"none"``, ``"sum"`` or ``"mean"``, which divides
+    ignore_index an int or None (nothing ignored); reduction ``"none"``, ``"sum"`` or ``"mean"``, which divides
     the sum by ``denominator`` (an int or a 0-d tensor, which may require grad). Returns the loss,
     ``[N, *]`` or reduced, in the compute dtype; 0 at ignored positions, whose logits may be
     anything (inf, NaN), with gradient 0 there. Reducing here rather than after saves a few
@@ -277,9 +289,9 @@ class SoftmaxFocalLoss(_PositionalFunction):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input, target, gamma, weight, ignored, reduction, denominator):
+    def forward(input, target, gamma, weight, ignore_index, reduction, denominator):
         loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = _softmax_forward(
-            input, target, _unsqueeze(gamma), _unsqueeze(weight), ignored
+            input, target, _unsqueeze(gamma), _unsqueeze(weight), ignore_index
         )
         if reduction == "none":
             loss = loss.squeeze(1)
@@ -290,18 +302,18 @@ class SoftmaxFocalLoss(_PositionalFunction):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, gamma, weight, ignored, reduction, denominator = inputs
+        input, target, gamma, weight, ignore_index, reduction, denominator = inputs
         loss, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = output
         ctx.mark_non_differentiable(*(t for t in output[1:] if t is not None))
         ctx.set_materialize_grads(False)  # no zero gradients of the full-size buffer for backward
         gamma_tensor = gamma if isinstance(gamma, Tensor) else None
         ctx.gamma = None if gamma_tensor is not None else gamma
-        ctx.reduction = reduction
+        ctx.reduction, ctx.ignore_index = reduction, ignore_index
         divisor = denominator if reduction == "mean" else 1
         ctx.divisor = None if isinstance(divisor, Tensor) else divisor
         # the mean itself only for the gradient of a denominator that requires grad (Σ α_t)
         mean = loss if isinstance(divisor, Tensor) and divisor.requires_grad else None
-        ctx.save_for_backward(input, target, gamma_tensor, weight, ignored, log_pt,
+        ctx.save_for_backward(input, target, gamma_tensor, weight, log_pt,
                               divisor if isinstance(divisor, Tensor) else None, mean)
         # Not saved_tensors: the first backward consumes them in place (the buffer becomes the
         # gradient) and frees each once used, so that its peak holds one full-size tensor. (A
@@ -312,8 +324,9 @@ class SoftmaxFocalLoss(_PositionalFunction):
     @staticmethod
     def backward(ctx, grad_loss, *_):
         if grad_loss is None:  # (grads are not materialised: the loss was not used)
-            return None, None, None, None, None, None, None
-        input, target, gamma, weight, ignored, log_pt, divisor, mean = ctx.saved_tensors
+            return (None,) * 7
+        input, target, gamma, weight, log_pt, divisor, mean = ctx.saved_tensors
+        ignore_index = ctx.ignore_index
         divisor = ctx.divisor if divisor is None else divisor
         needs = ctx.needs_input_grad
         grad_denominator = None if mean is None or not needs[6] else -grad_loss * mean / divisor
@@ -326,12 +339,13 @@ class SoftmaxFocalLoss(_PositionalFunction):
         weight, tracked = _unsqueeze(weight), torch.is_grad_enabled()
         statistics, ctx.statistics = ctx.statistics, None
         if not (tracked or statistics is None or any(needs[2:4])):  # the common case: consume them
-            grad_input = _grad_input_in_place(statistics, grad, target, ignored) if needs[0] else None
+            grad_input = _grad_input_in_place(statistics, grad, target, ignore_index) if needs[0] else None
             return in_dtype(grad_input, input.dtype), None, None, None, *rest
         if tracked or statistics is None:  # differentiable (create_graph, torch.func), or a second backward
             # tracked: ignored rows zeroed first, their inf/NaN would reach every derivative of the softmax
-            x = input.masked_fill(ignored.unsqueeze(1), 0.0) if tracked and ignored is not None else input
-            _, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = _softmax_forward(x, target, gamma, weight, ignored)
+            ignored = ignored_mask(target, ignore_index) if tracked else None
+            x = input if ignored is None else input.masked_fill(ignored.unsqueeze(1), 0.0)
+            _, neg_dloss, pt_minus_1, log_pt, buffer, inv_sum = _softmax_forward(x, target, gamma, weight, ignore_index)
         else:
             neg_dloss, pt_minus_1, buffer, inv_sum = statistics
         log_term = None if log_pt is None else log_pt.neg()
@@ -344,11 +358,11 @@ class SoftmaxFocalLoss(_PositionalFunction):
                 probs = buffer.exp() if inv_sum is None else buffer * inv_sum
                 grad_input = (probs * c).scatter(1, t1, pt_minus_1 * c)
             else:
-                grad_input = _grad_input_in_place([neg_dloss, pt_minus_1, buffer, inv_sum], grad, target, ignored)
+                grad_input = _grad_input_in_place([neg_dloss, pt_minus_1, buffer, inv_sum], grad, target, ignore_index)
         return in_dtype(grad_input, input.dtype), None, _squeeze(grad_gamma), _squeeze(grad_weight), *rest
 
 
-def _grad_input_in_place(statistics, grad: Tensor, target: Tensor, ignored: Tensor | None) -> Tensor:
+def _grad_input_in_place(statistics, grad: Tensor, target: Tensor, ignore_index: int | None) -> Tensor:
     """c (onehot - softmax) with c = -dL/dl * grad, written into the forward's buffer.
 
     Takes ``[neg_dloss, pt_minus_1, buffer, inv_sum]`` and empties the list, so that each tensor is
@@ -361,7 +375,7 @@ def _grad_input_in_place(statistics, grad: Tensor, target: Tensor, ignored: Tens
     c.mul_(grad)
     probs, off_target = (_exp_(buffer), c) if inv_sum is None else (buffer, inv_sum.mul_(c))
     del buffer, inv_sum
-    if ignored is not None:
+    if ignore_index is not None:
         # Rows of NaN are those of non-finite logits; where ignored, c = 0 must give 0. (Where
         # kept, c is NaN as well, so the gradient stays NaN, as F.cross_entropy's does.)
         probs.nan_to_num_(nan=0.0)

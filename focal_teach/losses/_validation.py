@@ -26,6 +26,8 @@ from numbers import Real
 import torch
 from torch import Tensor
 
+from ._kernels import ignored_mask
+
 REDUCTIONS = ("mean", "sum", "none")
 
 _validate_args = True
@@ -311,12 +313,8 @@ def check_binary_target(target, dtype: torch.dtype) -> Tensor:
     return target.to(dtype)
 
 
-def class_targets(target: Tensor, ignore_index: int | None, what: str = "target") -> tuple[Tensor, Tensor | None]:
-    """Integer class indices as int64, and the bool mask of ``ignore_index`` (None when that is None).
-
-    Without a host sync nothing can say whether any position *is* ignored, so the mask is
-    always built.
-    """
+def class_targets(target: Tensor, what: str = "target") -> Tensor:
+    """Integer class indices as int64 (ignored positions included: see :func:`ignored_mask`)."""
     if target.dtype == torch.bool or target.is_floating_point() or target.is_complex():
         hint = (
             f" It looks like one-hot or probabilities: use {what}.argmax(1)."
@@ -324,8 +322,7 @@ def class_targets(target: Tensor, ignore_index: int | None, what: str = "target"
             else ""
         )
         raise TypeError(f"{what} must hold integer class indices (torch.long); got {target.dtype}.{hint}")
-    target = target if target.dtype == torch.long else target.long()
-    return target, None if ignore_index is None else target == ignore_index
+    return target if target.dtype == torch.long else target.long()
 
 
 def indexing_checks_indices(t: Tensor) -> bool:
@@ -367,7 +364,7 @@ def _class_range_error(target, ignored, num_classes, ignore_index, what) -> Valu
 
 
 @contextmanager
-def explain_index_errors(target: Tensor, ignored: Tensor | None, num_classes: int, ignore_index: int | None, what: str = "target"):
+def explain_index_errors(target: Tensor, num_classes: int, ignore_index: int | None, what: str = "target"):
     """Turn the error of indexing with an out-of-range target into :func:`check_class_range`'s.
 
     For code whose indexing checks its indices itself (:func:`indexing_checks_indices`): the
@@ -378,7 +375,7 @@ def explain_index_errors(target: Tensor, ignored: Tensor | None, num_classes: in
         yield
     except (IndexError, RuntimeError) as error:
         checked = _validate_args and indexing_checks_indices(target)  # (elsewhere, checked beforehand)
-        explained = _class_range_error(target, ignored, num_classes, ignore_index, what) if checked else None
+        explained = _class_range_error(target, ignored_mask(target, ignore_index), num_classes, ignore_index, what) if checked else None
         if explained is None:
             raise
         raise explained from error
@@ -390,7 +387,8 @@ def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | No
     Returns ``(indices, ignored)``: int64 indices safe to gather with (ignored positions hold 0)
     and the bool mask of ignored positions (``None`` when ``ignore_index`` is ``None``).
     """
-    target, ignored = class_targets(target, ignore_index, what)
+    target = class_targets(target, what)
+    ignored = ignored_mask(target, ignore_index)
     check_class_range(target, ignored, num_classes, ignore_index, what)
     return (target if ignored is None else target.masked_fill(ignored, 0)), ignored
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._arguments import BinaryArguments, SoftmaxArguments, binary_arguments, softmax_arguments
-from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, masked_pow
+from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, masked_pow, safe_index
 from ._validation import check_probabilities
 
 __all__ = ["focal_loss", "binary_focal_loss"]
@@ -103,23 +103,27 @@ def _softmax_focal(args: SoftmaxArguments, reduction: str = "none") -> Tensor:
     gamma = args.gamma
     if callable(gamma):  # evaluated on p_t, ahead of the fused kernel that computes it again
         log_probs = torch.log_softmax(args.input.detach(), 1, dtype=compute_dtype(args.input.dtype))
-        log_pt = log_probs.gather(1, args.index().unsqueeze(1)).squeeze(1)
-        if args.ignored is not None:
-            log_pt = log_pt.masked_fill(args.ignored, 0.0)
+        ignored = args.ignored
+        log_pt = log_probs.gather(1, safe_index(args.target, ignored).unsqueeze(1)).squeeze(1)
+        if ignored is not None:
+            log_pt = log_pt.masked_fill(ignored, 0.0)
         gamma = args.resolve_gamma(log_pt.exp())
     denominator = args.denominator() if reduction == "mean" else None
-    return SoftmaxFocalLoss.apply(args.input, args.target, gamma, args.alpha_t, args.ignored, reduction, denominator)[0]
+    return SoftmaxFocalLoss.apply(
+        args.input, args.target, gamma, args.alpha_t, args.ignore_index, reduction, denominator
+    )[0]
 
 
 def _focal_from_probabilities(args: SoftmaxArguments) -> Tensor:
-    p_t = args.input.gather(1, args.index().unsqueeze(1)).squeeze(1).to(compute_dtype(args.input.dtype))
-    if args.ignored is not None:
-        p_t = p_t.masked_fill(args.ignored, 1.0)
+    ignored = args.ignored
+    p_t = args.input.gather(1, safe_index(args.target, ignored).unsqueeze(1)).squeeze(1).to(compute_dtype(args.input.dtype))
+    if ignored is not None:
+        p_t = p_t.masked_fill(ignored, 1.0)
     check_probabilities(p_t, "input (probabilities, from_logits=False)")
     loss = -masked_pow(1.0 - p_t, args.resolve_gamma(p_t)) * torch.log(p_t)
     if args.alpha_t is not None:
         loss = loss * args.alpha_t
-    return loss if args.ignored is None else loss.masked_fill(args.ignored, 0.0)
+    return loss if ignored is None else loss.masked_fill(ignored, 0.0)
 
 
 def binary_focal_loss(

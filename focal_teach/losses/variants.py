@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ._arguments import binary_arguments, softmax_arguments
 from ._validation import check_gamma, check_real
-from ._kernels import compute_dtype
+from ._kernels import compute_dtype, safe_index
 from .functional import Gamma, _binary_focal, _softmax_focal
 
 __all__ = [
@@ -250,17 +250,18 @@ def poly1_focal_loss(
     epsilon = check_real(epsilon, "epsilon", minimum=-1.0, hint=_EPSILON_HINT)
     args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
     x = args.input.to(compute_dtype(args.input.dtype))
-    if args.ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
-        x = x.masked_fill(args.ignored.unsqueeze(1), 0.0)
+    ignored = args.ignored
+    if ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
+        x = x.masked_fill(ignored.unsqueeze(1), 0.0)
     with args.index_errors_explained():
-        log_pt = F.log_softmax(x, 1).gather(1, args.index().unsqueeze(1)).squeeze(1)
+        log_pt = F.log_softmax(x, 1).gather(1, safe_index(args.target, ignored).unsqueeze(1)).squeeze(1)
     q = torch.expm1(log_pt).neg()  # 1 - p_t without cancellation as p_t -> 1
     gamma = args.resolve_gamma(log_pt.exp())
     poly = epsilon * q.pow(gamma + 1.0)
     if args.alpha_t is not None:
         poly = poly * args.alpha_t
-    if args.ignored is not None:
-        poly = poly.masked_fill(args.ignored, 0.0)
+    if ignored is not None:
+        poly = poly.masked_fill(ignored, 0.0)
     return args.reduce(_softmax_focal(args._replace(gamma=gamma)) + poly)
 
 
