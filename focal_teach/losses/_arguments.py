@@ -17,8 +17,8 @@ reduces inside its autograd Function, by the same rule: ``args.denominator()``.)
 - ``alpha_t`` the weight of each position, a tensor of the target's shape or None, built
   with autograd so that a learnable α gets its gradient; 0 at ignored positions.
 
-The class indices are checked on the device where gather would not check them itself; on
-the CPU it does, and ``index_errors_explained`` turns its error into the detailed one
+The class indices are checked on the device where gather and nll_loss would not check them
+themselves; on the CPU they do, and ``index_errors_explained`` turns its error into the detailed one
 (see :func:`._validation.indexing_checks_indices`).
 """
 

@@ -10,7 +10,7 @@ fix it. Two kinds:
   waits for the data, so they cost no host sync (on CUDA a failed check is a device-side
   assert, as ``F.cross_entropy``'s own for an out-of-range class; on CPU the assert fails at
   once and the check raises its detailed ``ValueError``). Class indices are the exception on
-  the CPU in eager mode, where gather and indexing check every index themselves as they run:
+  the CPU in eager mode, where gather, nll_loss and indexing check every index as they run:
   there the losses skip the repeat and turn indexing's error into the detailed one
   (:func:`explain_index_errors`). They are on by default; like ``torch.distributions``'
   ``validate_args``, :class:`set_validate_args` turns them off.
@@ -45,8 +45,8 @@ class set_validate_args:
     previous value on exit, ``with set_validate_args(False): ...`` (as
     ``torch.set_grad_enabled``). The value checks never make the host wait for the device, so
     leaving them on costs a few reductions per call; turning them off saves those, and an
-    out-of-range class index then fails inside ``gather`` (CPU: ``RuntimeError``, CUDA:
-    device-side assert) while a binary target outside [0, 1] is silently used as it is.
+    out-of-range class index then fails inside ``gather`` or ``nll_loss`` (CPU: their
+    ``IndexError`` or ``RuntimeError``, CUDA: device-side assert) while a binary target outside [0, 1] is silently used as it is.
     Shape, dtype and α-length checks always run.
     """
 
@@ -326,7 +326,7 @@ def class_targets(target: Tensor, what: str = "target") -> Tensor:
 
 
 def indexing_checks_indices(t: Tensor) -> bool:
-    """Whether gather and indexing with ``t`` check each index themselves, synchronously.
+    """Whether gather, nll_loss and indexing with ``t`` check each index themselves, synchronously.
 
     They do in eager mode on the CPU, where the host runs them (an index out of range raises at
     once); compiled code and torch.func transforms may not, and on CUDA the check is a
