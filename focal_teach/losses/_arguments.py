@@ -59,7 +59,7 @@ def _autocast_input(input: Tensor) -> Tensor:
 
 class SoftmaxArguments(NamedTuple):
     input: Tensor  # [N, C, *] logits (or probabilities)
-    target: Tensor  # [N, *] int64 class indices, ignore_index at ignored positions (see index())
+    target: Tensor  # [N, *] int64 class indices, ignore_index at ignored positions (see ignored)
     gamma: object  # float, tensor [N, *], or a callable of p_t (see resolve_gamma)
     alpha_t: Tensor | None  # [N, *] weight of each position, 0 where ignored
     reduction: str

@@ -193,19 +193,14 @@ def softmax_statistics(x: Tensor, target: Tensor, ignore_index: int | None, dtyp
     ignored, and a full-size buffer from which the backward pass rebuilds ``softmax(x, 1)`` in place.
 
     With log_softmax's kernel the buffer holds the log-probabilities (``inv_sum`` is None):
-    softmax = exp(buffer), computed as ``F.cross_entropy``'s backward does; ``nll_loss`` picks
-    :math:`\log p_t` out of them with 0 where ignored, never reading an ignored row (whose
-    inf/NaN logits would otherwise reach the loss), in one pass that also checks the range on the CPU.
-    Elementwise (a short innermost class dim) the buffer holds :math:`e^{x_j - \max}` and
+    softmax = exp(buffer), computed as ``F.cross_entropy``'s backward does (see
+    :func:`target_log_prob`). Elementwise (a short innermost class dim) the buffer holds :math:`e^{x_j - \max}` and
     softmax = buffer * inv_sum, computed in place, with ``inv_sum`` 0 where ignored: with grad
     mode on (a differentiable backward) it is always log_softmax.
     """
     if torch.is_grad_enabled() or _use_log_softmax_kernel(x, dtype):
         log_probs = torch.log_softmax(x, 1, dtype=dtype)
-        if ignore_index is None:
-            return log_probs.gather(1, target.unsqueeze(1)), log_probs, None
-        log_pt = F.nll_loss(log_probs, target, reduction="none", ignore_index=ignore_index).unsqueeze(1)
-        return (log_pt.neg() if torch.is_grad_enabled() else log_pt.neg_()), log_probs, None
+        return target_log_prob(log_probs, target, ignore_index), log_probs, None
     ignored = ignored_mask(target, ignore_index)
     x = x.to(dtype)
     x_max = x.amax(1, keepdim=True)
@@ -220,6 +215,18 @@ def softmax_statistics(x: Tensor, target: Tensor, ignore_index: int | None, dtyp
         log_pt.masked_fill_(ignored, 0.0)
         inv_sum.masked_fill_(ignored, 0.0)
     return log_pt, exps, inv_sum
+
+
+def target_log_prob(log_probs: Tensor, target: Tensor, ignore_index: int | None) -> Tensor:
+    r""":math:`\log p_t` ``[N, 1, *]`` out of ``log_probs`` ``[N, C, *]``, 0 where ignored.
+
+    ``nll_loss`` does it in one pass (parallel over the batch) that never reads an ignored row,
+    whose inf/NaN logits would otherwise reach the loss, and on the CPU checks the class range.
+    """
+    if ignore_index is None:
+        return log_probs.gather(1, target.unsqueeze(1))
+    log_pt = F.nll_loss(log_probs, target, reduction="none", ignore_index=ignore_index).unsqueeze(1)
+    return log_pt.neg() if torch.is_grad_enabled() else log_pt.neg_()
 
 
 def _softmax_forward(input, target, gamma, weight, ignore_index):

@@ -26,7 +26,7 @@ from numbers import Real
 import torch
 from torch import Tensor
 
-from ._kernels import ignored_mask
+from ._kernels import ignored_mask, safe_index
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -341,8 +341,7 @@ def check_class_range(target: Tensor, ignored: Tensor | None, num_classes: int, 
     """Every target in [0, C) or ignored, checked on the device (see :func:`assert_on_device`)."""
     if not _validate_args or not target.numel():
         return
-    indices = target if ignored is None else target.masked_fill(ignored, 0)
-    lo, hi = torch.aminmax(indices)
+    lo, hi = torch.aminmax(safe_index(target, ignored))
     message = f"{what} holds a class index outside [0, {num_classes}) that is not ignore_index={ignore_index}"
     assert_on_device((lo >= 0) & (hi < num_classes), message, lambda: _class_range_error(target, ignored, num_classes, ignore_index, what))
 
@@ -390,7 +389,7 @@ def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | No
     target = class_targets(target, what)
     ignored = ignored_mask(target, ignore_index)
     check_class_range(target, ignored, num_classes, ignore_index, what)
-    return (target if ignored is None else target.masked_fill(ignored, 0)), ignored
+    return safe_index(target, ignored), ignored
 
 
 def check_class_layout(input: Tensor, target: Tensor) -> None:
