@@ -13,7 +13,7 @@
 
 from focal_teach._extras import require
 
-require(__name__, "numpy", "sklearn", "tqdm")
+require(__name__, "numpy", "scipy", "sklearn", "tqdm")
 
 from focal_teach.experiments.calibration import (  # noqa: E402
     CalibrationBins,

@@ -2,17 +2,20 @@
 
 - :func:`seed_everything` seeds Python's ``random``, NumPy and torch.
 - :func:`over_seeds` runs one experiment per seed, with a progress bar, into :class:`SeedResults`,
-  which prints ``mean ± std`` tables and paired per-seed comparisons (:class:`Difference`).
+  which prints ``mean ± std`` tables and paired per-seed comparisons (:class:`Difference`: mean
+  paired difference, 95 % interval, sign count).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import stats
 from tqdm.auto import tqdm
 
 from focal_teach._checks import check_seed
@@ -34,7 +37,15 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 @dataclass(frozen=True)
 class Difference:
-    """Paired per-seed differences ``a − b`` of one metric."""
+    r"""Paired per-seed differences ``a − b`` of one metric, and what they allow us to say.
+
+    Two runs that share their seeds (the same data and initial weights for each seed) are
+    compared seed by seed: the differences :math:`d_s = a_s - b_s` cancel what the seed does to
+    both. Reported: their mean, a 95 % confidence interval for it (Student's t with
+    :math:`n - 1` degrees of freedom, :math:`\bar d \pm t_{0.975,\,n-1}\, s_d / \sqrt n`),
+    and the sign count, on how many seeds ``a`` is higher. A difference is *measured* only when
+    the interval excludes 0; otherwise it is "no difference we can measure here".
+    """
 
     a: str
     b: str
@@ -42,22 +53,52 @@ class Difference:
     values: np.ndarray
 
     @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
     def mean(self) -> float:
         return float(self.values.mean())
 
     @property
     def std(self) -> float:
-        return float(self.values.std(ddof=1)) if len(self.values) > 1 else 0.0
+        return float(self.values.std(ddof=1)) if self.n > 1 else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95 % confidence interval of the mean difference (``(nan, nan)`` for fewer than 2 seeds)."""
+        if self.n < 2:
+            return (math.nan, math.nan)
+        half = float(stats.t.ppf(0.975, self.n - 1)) * self.std / math.sqrt(self.n)
+        return (self.mean - half, self.mean + half)
 
     @property
     def wins(self) -> int:
         """Number of seeds on which ``a`` scored strictly higher than ``b``."""
         return int((self.values > 0).sum())
 
+    @property
+    def losses(self) -> int:
+        """Number of seeds on which ``a`` scored strictly lower than ``b``."""
+        return int((self.values < 0).sum())
+
+    @property
+    def measured(self) -> bool:
+        """Whether the 95 % interval excludes 0: a difference, in the sign of :attr:`mean`."""
+        low, high = self.interval
+        return bool(low > 0 or high < 0)
+
+    def verdict(self) -> str:
+        """``"a higher"``, ``"b higher"``, or ``"no difference we can measure here"``."""
+        if not self.measured:
+            return "no difference we can measure here"
+        return f"{self.a} higher" if self.mean > 0 else f"{self.b} higher"
+
     def __str__(self) -> str:
+        low, high = self.interval
         return (
-            f"{self.metric}: {self.a} − {self.b} = {self.mean:+.3f} ± {self.std:.3f} "
-            f"({self.a} higher on {self.wins}/{len(self.values)} seeds)"
+            f"{self.metric}: {self.a} − {self.b} = {self.mean:+.3f}, 95 % CI [{low:+.3f}, {high:+.3f}], "
+            f"{self.a} higher on {self.wins}/{self.n} seeds"
         )
 
 

@@ -103,7 +103,22 @@ def test_over_seeds_collects_and_summarises():
     diff = results.difference("a", "b", "score")
     np.testing.assert_allclose(diff.values, [0.05, -0.05, 0.05])
     assert diff.wins == 2
-    assert str(diff) == "score: a − b = +0.017 ± 0.058 (a higher on 2/3 seeds)"
+    assert diff.n == 3 and diff.losses == 1
+    # t(0.975, 2) = 4.303: half-width 4.303 · 0.0577 / √3 = 0.143
+    assert diff.interval == pytest.approx((0.01667 - 0.1434, 0.01667 + 0.1434), abs=1e-3)
+    assert not diff.measured and diff.verdict() == "no difference we can measure here"
+    assert str(diff) == "score: a − b = +0.017, 95 % CI [-0.127, +0.160], a higher on 2/3 seeds"
+
+
+def test_a_difference_is_measured_only_when_its_interval_excludes_zero():
+    from focal_teach.experiments import Difference
+
+    clear = Difference("FL", "CE", "AP", np.array([0.02, 0.03, 0.025, 0.035]))
+    assert clear.measured and clear.verdict() == "FL higher" and clear.interval[0] > 0
+    lower = Difference("FL", "CE", "AP", -clear.values)
+    assert lower.measured and lower.verdict() == "CE higher"
+    single = Difference("FL", "CE", "AP", np.array([0.1]))
+    assert not single.measured and all(np.isnan(single.interval))
 
 
 def test_table_layout():

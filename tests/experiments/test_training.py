@@ -50,6 +50,23 @@ def test_custom_optimizer_and_bad_input():
         fit(model, focal_loss, x, y[:10])
     with pytest.raises(ValueError, match="epochs"):
         fit(model, focal_loss, x, y, epochs=0)
+    with pytest.raises(ValueError, match="lr_schedule must be one of 'cosine', 'constant'"):
+        fit(model, focal_loss, x, y, lr_schedule="linear")
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_cosine_schedule_decays_the_learning_rate_to_zero_over_all_steps(batch_size):
+    x, y = problem()
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    seen = []
+    fit(model, focal_loss, x, y, epochs=4, optimizer=optimizer, batch_size=batch_size,
+        on_epoch=lambda epoch, m: seen.append(optimizer.param_groups[0]["lr"]))
+    assert seen[-1] == pytest.approx(0.0, abs=1e-12) and seen == sorted(seen, reverse=True)
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    fit(model, focal_loss, x, y, epochs=4, optimizer=optimizer, lr_schedule="constant")
+    assert optimizer.param_groups[0]["lr"] == 0.05
 
 
 def test_seed_everything():
