@@ -15,6 +15,10 @@
   Every notebook under nbval.
 - oldest: the lower bounds pyproject.toml declares, each installed at exactly that version.
   The package's tests and every notebook under nbval.
+- other_cpu: the classroom environment again, with the kernels another CPU would pick
+  (ATEN_CPU_CAPABILITY=default: no AVX2/AVX-512 code paths; OMP_NUM_THREADS=1). Every
+  notebook under nbval and the tests marked `other_cpu`: every printed finding must hold there
+  too, or it was a finding about this CPU's rounding.
 
 torch always comes from this machine's local CPU wheel (pip's find-links, /opt/wheels): an
 unpinned torch would pull a multi-GB CUDA build. Environments are built with pip, from
@@ -41,8 +45,10 @@ TEST_TOOLS = ["nbval==0.11.0", "pytest-xdist==3.8.0", "hypothesis==6.170.15"]
 PARALLEL = ["-n", "2", "--dist", "loadscope"]
 # ipykernel 6's debugger warns on every kernel start that Python's modules are frozen.
 QUIET_KERNEL = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONHASHSEED": "0"}
+# The kernels another CPU would pick: ATen's portable (non-vectorised) code paths, one thread.
+OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "1"}
 
-nox.options.sessions = ["classroom", "colab", "binder", "oldest"]
+nox.options.sessions = ["classroom", "colab", "binder", "oldest", "other_cpu"]
 # No bytecode compilation at install time (torch alone has thousands of modules): imports compile
 # what they use. Saves about a quarter of each environment's build.
 os.environ.setdefault("PIP_NO_COMPILE", "1")
@@ -107,6 +113,18 @@ def oldest(session: nox.Session) -> None:
     versions(session, *(re.split("==", line)[0] for line in lower_bounds()))
     # The package's tests (tests/site belongs to the website, not to the package).
     pytest(session, "tests", "notebooks", "-m", "not e2e", "--ignore=tests/e2e", "--ignore=tests/site", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def other_cpu(session: nox.Session) -> None:
+    """The classroom environment with another CPU's kernels: every notebook, and the tests marked other_cpu."""
+    env = {**QUIET_KERNEL, **OTHER_CPU}
+    run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PARALLEL]
+    if session.posargs:
+        session.run(*run, *session.posargs, env=env, external=True)
+        return
+    session.run(*run, "notebooks", env=env, external=True)
+    session.run(*run, "tests", "-m", "other_cpu", env=env, external=True, success_codes=[0, 5])  # 5: none marked
 
 
 def lower_bounds() -> list[str]:
