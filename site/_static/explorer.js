@@ -10,11 +10,16 @@
 (function () {
   "use strict";
 
+  // Log-scaled 16-bit codes (site/explorer_data.py): 0 is an exact zero, else
+  // sign * exp(ln_lo + (code - 1) * ln_step), the package's value to a relative 6e-4.
   function decode(curves) {
     var bin = atob(curves.base64);
-    var q = new Uint16Array(bin.length / 2);
-    for (var i = 0; i < q.length; i++) q[i] = bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8);
-    return q;
+    var values = new Float64Array(bin.length / 2);
+    for (var i = 0; i < values.length; i++) {
+      var code = bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8);
+      values[i] = code === 0 ? 0 : curves.sign * Math.exp(curves.ln_lo + (code - 1) * curves.ln_step);
+    }
+    return values;
   }
 
   function nearest(grid, value) {
@@ -25,17 +30,15 @@
 
   function Explorer(root, data) {
     var kind = data.kind;
-    var q = decode(data.curves);
-    var nx = data.x.length, na = data.alphas.length, ng = data.gammas.length;
-    var scale = (data.curves.hi - data.curves.lo) / data.curves.levels;
-    var lo = data.curves.lo;
+    var values = decode(data.curves);
+    var nx = data.x.length, na = data.alphas.length;
     var groups = data.groups;
     var stats = { draws: 0, lastDraw: 0, state: null };
 
     // The curve of one example at grid indices (γ, α_t), decoded from the table: a lookup.
     function curve(gi, ai) {
       var out = new Array(nx), base = (gi * na + ai) * nx;
-      for (var k = 0; k < nx; k++) out[k] = lo + q[base + k] * scale;
+      for (var k = 0; k < nx; k++) out[k] = values[base + k];
       return out;
     }
 
