@@ -95,10 +95,21 @@ class Difference:
         return f"{self.a} higher" if self.mean > 0 else f"{self.b} higher"
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, digits: int = 3) -> str:
+        """``str(difference)`` with ``digits`` decimals: as many as the experiment resolves.
+
+        E.g. ``digits=1`` for an ECE in percent, ``digits=2`` for an F1 whose seeds spread by
+        a few hundredths. A number printed to more decimals than another CPU reproduces
+        (its rounding moves the last digit) is not a finding.
+        """
+        if not isinstance(digits, int) or isinstance(digits, bool) or digits < 0:
+            raise ValueError(f"digits must be an int ≥ 0 (decimals shown); got {digits!r}")
         low, high = self.interval
         return (
-            f"{self.metric}: {self.a} − {self.b} = {self.mean:+.3f}, 95 % CI [{low:+.3f}, {high:+.3f}], "
-            f"{self.a} higher on {self.wins}/{self.n} seeds"
+            f"{self.metric}: {self.a} − {self.b} = {self.mean:+.{digits}f}, "
+            f"95 % CI [{low:+.{digits}f}, {high:+.{digits}f}], {self.a} higher on {self.wins}/{self.n} seeds"
         )
 
 

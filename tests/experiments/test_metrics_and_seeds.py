@@ -121,6 +121,16 @@ def test_a_difference_is_measured_only_when_its_interval_excludes_zero():
     assert not single.measured and all(np.isnan(single.interval))
 
 
+def test_a_difference_prints_to_the_decimals_asked_for():
+    from focal_teach.experiments import Difference
+
+    ece = Difference("FL", "CE", "ECE %", np.array([-1.04, -0.96, -1.1, -0.9]))
+    assert ece.text(1) == "ECE %: FL − CE = -1.0, 95 % CI [-1.1, -0.9], FL higher on 0/4 seeds"
+    assert str(ece) == ece.text(3)
+    with pytest.raises(ValueError, match="digits must be an int ≥ 0"):
+        ece.text(-1)
+
+
 def test_table_layout():
     table = over_seeds(fake_run, range(3)).table({"score": "score (↑)"}, digits=2)
     assert table.splitlines() == [
