@@ -179,6 +179,10 @@ def plot_class_counts(ax, counts, class_names: Sequence[str], *, test_counts=Non
     return bars
 
 
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo")
+"""Hatch patterns of :func:`plot_per_class`'s runs, in order: tell bars apart without colour."""
+
+
 def plot_per_class(
     ax,
     values: Mapping[str, object],
@@ -188,8 +192,12 @@ def plot_per_class(
     colors: Mapping | None = None,
     log: bool = False,
     legend_loc: str = "best",
+    hatches: Mapping | None = None,
 ):
     """Grouped bars, one group per class and one bar per run: a per-class metric or weight.
+
+    Each run has its colour and its hatch pattern (the first run plain), so the runs stay
+    apart in greyscale and for readers who do not see the colours (WCAG 2.1, 1.4.1).
 
     Args:
         values: run name -> ``[C]`` values, or ``[num_seeds, C]`` values over seeds (bars show
@@ -198,12 +206,14 @@ def plot_per_class(
         ylabel: what the bars measure.
         colors: run name -> colour (default :func:`run_colors`).
         log: logarithmic y axis.
+        hatches: run name -> hatch pattern (default :data:`HATCHES` in the order given).
 
     Returns:
         run name -> bar container.
     """
     ax = check_ax(ax)
     colors = dict(colors) if colors is not None else run_colors(list(values))
+    hatches = dict(hatches) if hatches is not None else {name: HATCHES[i % len(HATCHES)] for i, name in enumerate(values)}
     num_classes = len(class_names)
     width = 0.8 / max(len(values), 1)
     containers = {}
@@ -216,6 +226,7 @@ def plot_per_class(
         offset = (i - (len(values) - 1) / 2) * width
         containers[name] = ax.bar(
             np.arange(num_classes) + offset, mean, width, yerr=err, color=colors[name], label=name,
+            hatch=hatches[name], edgecolor="white", linewidth=0,  # white hatch lines show on any colour
             error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.25"},
         )
     ax.set_xticks(np.arange(num_classes), list(class_names))

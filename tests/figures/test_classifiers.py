@@ -92,6 +92,15 @@ def test_per_class_bars_show_means_and_sample_std():
         plot_per_class(ax, values, ["x", "y", "z"], ylabel="metric")
 
 
+def test_per_class_runs_differ_by_hatch_not_only_by_colour():
+    values = {name: np.array([0.5, 0.7]) for name in ("A", "B", "C")}
+    bars = plot_per_class(Figure().add_subplot(), values, ["x", "y"], ylabel="metric")
+    patterns = [bars[name][0].get_hatch() or "" for name in values]
+    assert len(set(patterns)) == 3
+    chosen = plot_per_class(Figure().add_subplot(), values, ["x", "y"], ylabel="metric", hatches={"A": "//", "B": "", "C": ".."})
+    assert chosen["A"][1].get_hatch() == "//"
+
+
 def test_confusion_matrix_is_row_normalised():
     ax = Figure().add_subplot()
     display = plot_confusion_matrix(ax, [0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 2], ["a", "b", "c"])
