@@ -37,9 +37,11 @@ def class_weights(counts, beta):
 
 
 def sequence_focal_loss(logits, tags, gamma):
-    log_p = torch.log_softmax(logits, dim=-1)  # [B, T, C]: the classes are last
     real = tags != -100  # padding carries ignore_index
-    log_p_t = log_p[real].gather(1, tags[real].unsqueeze(1)).squeeze(1)  # [N_real]
+    # select the real tokens FIRST: padded logits may hold anything (NaN, inf), and whatever goes
+    # through log_softmax reaches the gradient, even when its loss is discarded afterwards
+    log_p = torch.log_softmax(logits[real], dim=-1)  # [N_real, C]: the classes are last
+    log_p_t = log_p.gather(1, tags[real].unsqueeze(1)).squeeze(1)  # [N_real]
     one_minus_p_t = -torch.expm1(log_p_t)
     return (-(one_minus_p_t.clamp_min(1e-12) ** gamma) * log_p_t).mean()  # mean over the real tokens only
 

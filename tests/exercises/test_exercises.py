@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from focal_teach import alpha_weight, binary_focal_loss, class_weights, cross_entropy_term, focal_loss, modulating_factor
 from focal_teach.experiments import expected_calibration_error
 from focal_teach.exercises import (
+    EXERCISES,
     QUESTIONS,
     check_alpha_weight,
     check_answer,
@@ -25,6 +26,7 @@ from focal_teach.exercises import (
     check_focal_loss,
     check_modulating_factor,
     check_sequence_focal_loss,
+    grade,
 )
 
 spec = importlib.util.spec_from_file_location("solutions", Path(__file__).parents[2] / "solutions" / "exercises.py")
@@ -92,29 +94,66 @@ def test_stub_gets_a_reminder_not_an_error(check):
     assert not feedback and "not implemented yet" in feedback.message
 
 
-# ------------------------------------------------------------ rejected, with the reason
+# ------------------------------------------------------------ rejected, with the reason, in the right part
 
 
-def test_cross_entropy_mistakes():
-    rejects(check_cross_entropy_term(lambda p: torch.log(p)), "negative values", "MINUS the log")
-    rejects(check_cross_entropy_term(lambda p: -torch.log(1 - p)), "-log(1 - p_t)")
+mistakes_spec = importlib.util.spec_from_file_location("exercise_mistakes", Path(__file__).with_name("mistakes.py"))
+mistakes = sys.modules["exercise_mistakes"] = importlib.util.module_from_spec(mistakes_spec)  # dataclasses look it up
+mistakes_spec.loader.exec_module(mistakes)
+
+
+@pytest.mark.parametrize("seed", [0, 2026])
+@pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: m.id)
+def test_each_typical_mistake_is_named_and_costs_its_own_parts_only(mistake, seed):
+    """The notebook's checker names the mistake. An autograder grades the parts one by one: the
+    mistake fails its parts, each with the notebook checker's message, and passes the others."""
+    exercise = EXERCISES[mistake.exercise]
+    whole = exercise.check(mistake.fn, seed=seed)
+    rejects(whole, *mistake.phrases)
+    verdicts = {part.key: exercise.check(mistake.fn, part=part.key, seed=seed) for part in exercise.parts}
+    assert {key for key, feedback in verdicts.items() if not feedback} == mistake.fails
+    first = next(key for key in verdicts if key in mistake.fails)
+    assert verdicts[first].message == whole.message
+    for key in mistake.fails:
+        with pytest.raises(AssertionError) as raised:
+            grade(mistake.exercise, key, mistake.fn, seed=seed)
+        assert str(raised.value) == verdicts[key].message
+
+
+def test_every_part_has_a_mistake_that_fails_it():
+    """No part is dead weight: some typical mistake is caught by each."""
+    for name, exercise in EXERCISES.items():
+        caught = set().union(*(m.fails for m in mistakes.MISTAKES if m.exercise == name))
+        assert caught == {part.key for part in exercise.parts}, name
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_reference_solution_passes_every_part_on_other_seeds(name):
+    for seed in (0, 1, 2026):
+        for part in EXERCISES[name].parts:
+            grade(name, part.key, getattr(solutions, name), seed=seed)
+
+
+def test_grade_says_when_the_function_is_missing():
+    with pytest.raises(AssertionError, match="not defined"):
+        grade("focal_loss", "gradient", None)
+
+
+def test_cross_entropy_shape_mistake():
     rejects(check_cross_entropy_term(lambda p: -torch.log(p).mean()), "shape")
 
 
-def test_modulating_factor_mistakes():
-    rejects(check_modulating_factor(lambda p, g: p**g), "p_t^γ", "shrink as p_t → 1")
-    rejects(check_modulating_factor(lambda p, g: (1 - p) * g), "(1 - p_t)·γ", "exponent")
-    rejects(check_modulating_factor(lambda p, g: torch.exp(g * torch.log(1 - p))), "γ = 0", "0^0")
-    rejects(check_modulating_factor(lambda p, g: (p - 1) ** g), "NaN", "negative base")
+def test_modulating_factor_odd_answers():
     rejects(check_modulating_factor(lambda p, g: ((1 - p) ** g).mean()), "shape")
     rejects(check_modulating_factor(lambda p, g: None), "forget `return`")
     rejects(check_modulating_factor(lambda p, g: 1 / 0), "ZeroDivisionError")
+    rejects(check_modulating_factor(lambda p, g: "0.5"), "not a tensor or number")
+    rejects(check_modulating_factor(lambda p, g: torch.zeros_like(p) if g == 0 else (1 - p) ** g), "with γ = 0 it returns 0")
+    rejects(check_modulating_factor(1.0), "not a function")
 
 
-def test_alpha_weight_mistakes():
-    rejects(check_alpha_weight(lambda y, a: torch.where(y == 1, 1 - a, a)), "wrong class")
-    rejects(check_alpha_weight(lambda y, a: a * y.float()), "negatives get weight 0")
-    rejects(check_alpha_weight(lambda y, a: torch.full((len(y),), a)), "expected")
+def test_alpha_weight_odd_answers():
+    rejects(check_alpha_weight(lambda y, a: torch.full((len(y),), a)), "gives every example α")
 
 
 def naive(logits, target, gamma):
@@ -122,98 +161,52 @@ def naive(logits, target, gamma):
     return (-((1 - log_p_t.exp()) ** gamma) * log_p_t).mean()
 
 
-def test_focal_loss_mistakes():
-    rejects(check_focal_loss(lambda x, t, g: -naive(x, t, g)), "minus sign")
-    rejects(check_focal_loss(lambda x, t, g: naive(x, t, g) * len(t)), "SUM")
-    rejects(
-        check_focal_loss(lambda x, t, g: (-(1 - torch.softmax(x, 1)) ** g * torch.log_softmax(x, 1)).sum(1).mean()),
-        "EVERY class",
-        "p_t",
-    )
-    p_of_logits = lambda x, t, g: (-((1 - torch.softmax(x, 1).gather(1, t[:, None])) ** g) * torch.log(torch.softmax(x, 1).gather(1, t[:, None]))).mean()  # noqa: E731
-    rejects(check_focal_loss(p_of_logits), "margin 200", "log_softmax")
-    rejects(check_focal_loss(naive), "gradient is NaN", "γ < 1")
-    rejects(check_focal_loss(lambda x, t, g: naive(x, t, g).expand(3)), "not a scalar")
+def test_focal_loss_odd_answers():
+    rejects(check_focal_loss(lambda x, t, g: (-(1 - torch.softmax(x, 1)) ** g * torch.log_softmax(x, 1)).sum(1).mean()), "EVERY class", "p_t")
+    rejects(check_focal_loss(lambda x, t, g: naive(x, t, g).expand(3)), "not a single number")
     rejects(check_focal_loss(lambda x, t, g: naive(x, t, g) + 0.1), "γ = 0", "cross-entropy")
+    rejects(check_focal_loss(lambda x, t, g: (-torch.log(x.gather(1, t[:, None]))).mean()), "NaN", "logits")
+    rejects(check_focal_loss(lambda x, t, g: F.cross_entropy(torch.softmax(x, 1), t)), "softmax twice")
+    rejects(check_focal_loss(lambda x, t, g: naive(x, t, g).item()), "no gradient")
 
 
 def test_the_naive_version_really_is_right_away_from_saturation():
-    """So the NaN rejection above is about saturation, not about a wrong formula."""
+    """So the NaN rejection is about saturation, not about a wrong formula."""
     x, t = torch.randn(8, 5), torch.randint(5, (8,))
     torch.testing.assert_close(naive(x, t, 0.5), focal_loss(x, t, 0.5))
 
 
-def by_hand_binary(x, y, g, a=None, reduction="mean"):
-    """A correct binary focal loss written from the equation, to build the typical mistakes from."""
-    minus_log_p_t = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    factor = torch.where(y == 1, torch.sigmoid(-x), torch.sigmoid(x)).clamp_min(1e-12) ** g
-    alpha_t = 1.0 if a is None else torch.where(y == 1, a, 1 - a)
-    terms = alpha_t * factor * minus_log_p_t
-    return terms.sum() if reduction == "sum" else terms.mean()
-
-
-def test_binary_focal_loss_mistakes():
-    assert check_binary_focal_loss(by_hand_binary)
-    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g, 1 - a)), "wrong class")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g)), "α has no effect")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, g, a, reduction="sum")), "SUM")
-    rejects(check_binary_focal_loss(lambda x, y, g, a: by_hand_binary(x, y, 0.0, a)), "γ has no effect")
-
-    def log_of_sigmoid(x, y, g, a):
-        p_t = torch.where(y == 1, torch.sigmoid(x), 1 - torch.sigmoid(x))
-        return (torch.where(y == 1, a, 1 - a) * (1 - p_t) ** g * -torch.log(p_t)).mean()
-
-    rejects(check_binary_focal_loss(log_of_sigmoid), "logit -200", "F.logsigmoid")
-
-    def naive_pow(x, y, g, a):
+def test_binary_focal_loss_odd_answers():
+    def zero_negatives(x, y, g, a):
         bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-        return (torch.where(y == 1, a, 1 - a) * (1 - torch.exp(-bce)) ** g * bce).mean()
+        return (a * y * torch.where(y == 1, torch.sigmoid(-x), torch.sigmoid(x)).clamp_min(1e-12) ** g * bce).mean()
 
-    rejects(check_binary_focal_loss(naive_pow), "gradient is NaN")
+    rejects(check_binary_focal_loss(zero_negatives), "negative gets no gradient")
+    rejects(check_binary_focal_loss(lambda x, y, g, a: mistakes.bf_alpha_wrong_side(x, y, g, a) * 0 + mistakes.bf_alpha_wrong_side(x, y, 0.0, a)),
+            "wrong class")
 
 
-def test_class_weights_mistakes():
-    rejects(check_class_weights(lambda n, b: (1 - b) / (1 - b ** n.double())), "sum to", "number of classes")
-    rejects(check_class_weights(lambda n, b: (1 - b ** n.double()) / (1 - b)), "largest weight", "inverse")
+def test_class_weights_inverse_frequency():
     rejects(check_class_weights(lambda n, b: len(n) * (1 / n.double()) / (1 / n.double()).sum()), "inverse frequency")
 
 
-def by_hand_sequence(x, t, g, class_dim=-1, keep=None, divide=None):
-    """The tagger's loss written by hand ([B, T, C] logits), to build the typical mistakes from."""
-    log_p = torch.log_softmax(x, dim=class_dim)
-    keep = t != -100 if keep is None else keep
-    log_p_t = log_p[keep].gather(1, t.clamp_min(0)[keep].unsqueeze(1)).squeeze(1)
-    terms = -((-torch.expm1(log_p_t)).clamp_min(1e-12) ** g) * log_p_t
-    return terms.sum() / (len(terms) if divide is None else divide)
+def test_sequence_focal_loss_odd_answers():
+    def reshaped(x, t, g):
+        b, tt, c = x.shape
+        return mistakes.sq_mean_over_all_positions(x.reshape(b, c, tt).movedim(1, -1), t, g) * t.numel() / (t != -100).sum()
+
+    rejects(check_sequence_focal_loss(reshaped), "reshape", "movedim")
+    rejects(check_sequence_focal_loss(lambda x, t, g: -solutions.sequence_focal_loss(x, t, g)), "minus sign")
+
+    def gathers_padding(x, t, g):
+        log_p_t = torch.log_softmax(x, -1).gather(-1, t.unsqueeze(-1)).squeeze(-1)
+        return (-((-torch.expm1(log_p_t)).clamp_min(1e-12) ** g) * log_p_t).mean()
+
+    rejects(check_sequence_focal_loss(gathers_padding), "index -100 is out of bounds", "tags != -100")
 
 
-def test_sequence_focal_loss_mistakes():
-    assert check_sequence_focal_loss(by_hand_sequence)
-    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, class_dim=1)), "over dim 1", "dim=-1")
-    b_c_t = lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1]).movedim(1, -1)  # noqa: E731  (reshape, then class-last)
-    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(b_c_t(x), t, g)), "reshape", "movedim")
-    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, keep=torch.ones_like(t, dtype=torch.bool))), "padded positions")
-    rejects(check_sequence_focal_loss(lambda x, t, g: by_hand_sequence(x, t, g, divide=t.numel())), "every position")
-    rejects(check_sequence_focal_loss(lambda x, t, g: -by_hand_sequence(x, t, g)), "minus sign")
-
-
-def test_expected_calibration_error_mistakes():
-    def no_bins(probs, labels, n_bins=15):
-        confidence, predicted = probs.max(1)
-        return ((predicted == labels).float().mean() - confidence.mean()).abs().item()
-
-    def unweighted(probs, labels, n_bins=15):
-        confidence, predicted = probs.max(1)
-        correct = (predicted == labels).float()
-        gaps = []
-        for low, high in zip(torch.linspace(0, 1, n_bins + 1)[:-1], torch.linspace(0, 1, n_bins + 1)[1:]):
-            b = (confidence > low) & (confidence <= high)
-            if b.any():
-                gaps.append((correct[b].mean() - confidence[b].mean()).abs())
-        return torch.stack(gaps).mean().item()
-
-    rejects(check_expected_calibration_error(no_bins), "overall accuracy")
-    rejects(check_expected_calibration_error(unweighted), "counts equally", "|B_b| / N")
+def test_ece_odd_answers():
+    rejects(check_expected_calibration_error(lambda p, l, n_bins=15: 100 * solutions.expected_calibration_error(p, l, n_bins)), "percentage")
 
 
 # ------------------------------------------------------------ numeric questions
@@ -336,7 +329,7 @@ def test_torchvisions_focal_loss_is_refused_installed_or_not(monkeypatch):
     ops = types.ModuleType("torchvision.ops")
 
     def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
-        return by_hand_binary(inputs, targets, gamma, alpha, reduction="sum" if reduction == "sum" else "mean")
+        return solutions.binary_focal_loss(inputs, targets, gamma, alpha)
 
     ops.sigmoid_focal_loss = sigmoid_focal_loss
     torchvision = types.ModuleType("torchvision")
@@ -370,10 +363,100 @@ def test_torch_building_blocks_are_allowed():
         ce = F.cross_entropy(x, t, reduction="none")
         return ((-torch.expm1(-ce)).clamp_min(1e-12) ** g * ce).mean()
 
+    def with_weight(x, y, g, a):  # α_t through BCE's weight argument
+        ce = F.binary_cross_entropy_with_logits(x, y, weight=torch.where(y == 1, a, 1 - a), reduction="none")
+        return (torch.where(y == 1, torch.sigmoid(-x), torch.sigmoid(x)).clamp_min(1e-12) ** g * ce).mean()
+
+    def with_nll(x, t, g):  # the real tokens first, then log_softmax and nll_loss
+        real = t != -100
+        log_p_t = -F.nll_loss(torch.log_softmax(x[real], -1), t[real], reduction="none")
+        return (-((-torch.expm1(log_p_t)).clamp_min(1e-12) ** g) * log_p_t).mean()
+
     assert check_focal_loss(with_cross_entropy)
-    assert check_binary_focal_loss(by_hand_binary)
+    assert check_binary_focal_loss(with_weight)
+    assert check_sequence_focal_loss(with_nll)
 
 
 def test_the_exercise_solutions_do_not_delegate():
     """05's reference solution is built by hand, not the one-liner the notebook shows above it."""
     assert "focal_teach" not in Path(solutions.__file__).read_text()
+
+
+PRIVATE_ROUTES = [  # (exercise, a thin call into focal_teach's internals, the culprit named)
+    ("focal_loss", lambda x, t, g: focal_teach_kernels().SoftmaxFocalLoss.apply(x, t, g, None, None)[0].mean(), "SoftmaxFocalLoss"),
+    ("focal_loss", lambda x, t, g: (lambda l: -(1 - l.exp()).clamp_min(1e-12) ** g * l)(focal_teach_kernels().log_target_probability(x, t, None)).mean(),
+     "log_target_probability"),
+    ("focal_loss", lambda x, t, g: torch.stack([focal_teach_terms().focal_term(p, g) for p in torch.softmax(x, 1).gather(1, t[:, None])]).mean(),
+     "focal_term"),
+    ("binary_focal_loss", lambda x, y, g, a: focal_teach_kernels().SigmoidFocalLoss.apply(x, y, g, torch.where(y == 1, a, 1 - a))[0].mean(),
+     "SigmoidFocalLoss"),
+    ("binary_focal_loss", lambda x, y, g, a: binary_focal_loss(x, y, g, a, reduction="none").mean(), "binary_focal_loss"),
+    ("sequence_focal_loss", lambda x, t, g: focal_teach.FocalLoss(gamma=g)(x.movedim(-1, 1), t), "FocalLoss"),
+    ("expected_calibration_error", lambda p, l, n_bins=15: float(calibration_bins_ece(p, l, n_bins)), "calibration_bins"),
+    ("class_weights", lambda n, b: torch.as_tensor(importlib.import_module("focal_teach.losses.class_weights").class_weights(counts=n, method="effective", beta=b)),
+     "class_weights"),
+    ("alpha_weight", lambda y, a: getattr(importlib.import_module("focal_teach.losses.terms"), "alpha_" + "weight")(y, a), "alpha_weight"),
+]
+
+
+def focal_teach_kernels():
+    return importlib.import_module("focal_teach.losses._kernels")
+
+
+def focal_teach_terms():
+    return importlib.import_module("focal_teach.losses.terms")
+
+
+def calibration_bins_ece(p, l, n_bins):
+    from focal_teach.experiments import calibration_bins
+
+    bins = calibration_bins(p, l, n_bins)
+    full = bins.count > 0
+    return (bins.count[full] * abs(bins.accuracy[full] - bins.confidence[full])).sum() / bins.count.sum()
+
+
+import focal_teach  # noqa: E402  (used by PRIVATE_ROUTES' lambdas, at call time)
+
+
+@pytest.mark.parametrize("exercise, fn, culprit", PRIVATE_ROUTES, ids=lambda v: v if isinstance(v, str) else "")
+def test_a_thin_call_into_any_focal_teach_function_is_refused(exercise, fn, culprit):
+    """Public or private, however it is reached (importlib, getattr, autograd.Function.apply)."""
+    rejects(EXERCISES[exercise].check(fn), f"calls focal_teach's {culprit}", "instead of computing")
+
+
+def test_a_call_on_some_inputs_only_is_refused_too():
+    """Every call the checker makes is watched, not one probe: here only γ < 1 delegates, to dodge the NaN."""
+
+    def dodges_saturation(x, t, g):
+        if g < 1:
+            return focal_teach.focal_loss(x, t, g)
+        return naive(x, t, g)
+
+    rejects(check_focal_loss(dodges_saturation), "calls focal_teach's focal_loss")
+    for part in ("modulating_factor", "gradient"):
+        with pytest.raises(AssertionError, match="calls focal_teach's focal_loss"):
+            grade("focal_loss", part, dodges_saturation)
+
+
+def test_other_libraries_focal_losses_are_refused():
+    focal_loss_torch = pytest.importorskip("focal_loss.focal_loss")
+
+    def with_focal_loss_torch(x, t, g):
+        return focal_loss_torch.FocalLoss(gamma=g)(torch.softmax(x, 1), t)
+
+    rejects(check_focal_loss(with_focal_loss_torch), "focal-loss-torch's FocalLoss")
+
+
+def test_the_watch_is_removed_afterwards_and_keeps_a_profiler():
+    calls = []
+
+    def profiler(frame, event, arg):
+        calls.append(event)
+
+    sys.setprofile(profiler)
+    try:
+        check_focal_loss(solutions.focal_loss)
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert sys.getprofile() is None
