@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ import torch
 from focal_teach.exercises.feedback import Feedback, failed, passed
 from focal_teach.losses import focal_loss_grad, modulating_factor
 
-__all__ = ["Question", "QUESTIONS", "check_answer"]
+__all__ = ["Question", "QUESTIONS", "check_answer", "accepted_interval"]
 
 
 def _equivalent_threshold(alpha: float) -> float:
@@ -123,7 +124,50 @@ def check_answer(question: str, value: float) -> Feedback:
     if not math.isfinite(value):
         return failed(question, f"{value} is not a finite number.", q.hint)
     expected = q.answer()
-    if math.isclose(value, expected, rel_tol=q.rtol, abs_tol=max(q.atol, 1e-12)):
+    if _accepts(q, expected, value):
         return passed(question, f"({value:.4g})")
     direction = "too high" if value > expected else "too low"
     return failed(question, f"{value:.4g} is {direction}.", q.hint)
+
+
+def _accepts(q: Question, expected: float, value: float) -> bool:
+    return math.isclose(value, expected, rel_tol=q.rtol, abs_tol=max(q.atol, 1e-12))
+
+
+def _order(x: float) -> int:
+    """An integer that orders floats as they compare (adjacent floats: adjacent integers)."""
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
+
+
+def _unorder(k: int) -> float:
+    bits = k if k >= 0 else (-k) | -0x8000000000000000
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
+
+
+def accepted_interval(question: str) -> tuple[float, float]:
+    """The smallest and the largest float that :func:`check_answer` accepts for ``question``.
+
+    Found by bisection on check_answer's own test, float by float, so that a page that accepts
+    exactly ``lo <= value <= hi`` agrees with it on every number (the course website's quizzes).
+    A value above ``hi`` is "too high", below ``lo`` "too low".
+    """
+    if question not in QUESTIONS:
+        raise KeyError(f"unknown question {question!r}; known: {', '.join(QUESTIONS)}")
+    q = QUESTIONS[question]
+    expected = float(q.answer())
+    inside = _order(expected)
+    if not _accepts(q, expected, expected):
+        raise ValueError(f"{question}: its own answer {expected!r} is not accepted")
+
+    def edge(direction: int) -> float:
+        step = 1
+        while _accepts(q, expected, _unorder(inside + direction * step)):  # a rejected float beyond
+            step *= 2
+        good, bad = inside, inside + direction * step
+        while abs(bad - good) > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if _accepts(q, expected, _unorder(middle)) else (good, middle)
+        return _unorder(good)
+
+    return edge(-1), edge(+1)
