@@ -10,18 +10,28 @@
    - each notebook's Colab/Binder badges (images on other hosts) become plain text links;
    - frozen ipywidgets (sliders that move nothing without a kernel) are removed: in 01 and 02
      the kernel-free explorer takes their place (``{explorer}``, site/_ext/focal_site.py), in the
-     other notebooks a note says where the explorer runs.
+     other notebooks a note says where the explorer runs;
+   - after each code cell that asks a prediction question (``check_answer("ID", ...)``) comes a
+     quiz that answers in the page (``{quiz} ID``, from focal_teach.exercises.QUESTIONS);
+   - test markers (``# NBVAL_CHECK_OUTPUT``) are dropped from the code shown, and sentences
+     about the notebooks' badges speak of the site's links (``SITE_WORDING``);
+   - each page's "Edit this page" names its real source file (README.md, CONTRIBUTING.md, ...).
 2. Vendor the browser packages from site/node_modules (``npm ci`` in site/, from package-lock):
    uPlot, KaTeX's CSS and fonts. Nothing is loaded from a CDN.
 3. Generate the explorers' data with focal_teach (site/explorer_data.py).
 4. ``sphinx-build`` (MyST-NB, furo, KaTeX prerendered) into ``--out``: plain files that
-   ``python -m http.server`` serves.
+   ``python -m http.server`` serves; then ``fix_html`` (accessibility, figures' full-size links).
+
+A new page with a widget of its own: a directive in site/_ext (``register_widget`` names the
+scripts and styles only its pages load), its data written by a function of ``DATA_WRITERS``
+from the package at build time, and the page added to ``pages()``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import posixpath
 import re
@@ -33,6 +43,8 @@ from pathlib import Path
 
 import nbformat
 
+from focal_teach.exercises.questions import QUESTIONS
+
 SITE = Path(__file__).resolve().parent
 ROOT = SITE.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -40,6 +52,17 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # focal_teach.explorers that the notebook's widget comes from (checked: they must match).
 EXPLORERS = {"01": ("loss", "loss_explorer("), "02": ("gradient", "gradient_explorer(")}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
+# The notebooks' test markers (nbval): for the tests, not for a reader.
+TEST_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*(?:\n|$)", re.M)
+# A code cell that asks a prediction question; the quiz goes right after it.
+ASKS = re.compile(r"""\bcheck_answer\(\s*["']([^"']+)["']""")
+# The repository's pages speak of the notebooks' badges; the site shows plain links instead.
+SITE_WORDING = (
+    ("click the *Open in Colab* badge at the top of any notebook", "follow the *open it in Colab* link at the top of any notebook"),
+    ("click the *launch binder* badge", "follow the *launch it on Binder* link"),
+    ("from the badges at its top", "from the links at its top"),
+    ("(badges at the top of each notebook)", "(links at the top of each notebook)"),
+)
 
 
 def _nbtools():
@@ -62,9 +85,16 @@ def pages() -> dict[str, str]:
     return found
 
 
-def github_url(path: str, is_dir: bool) -> str:
+def github_url(path: str, is_dir: bool, action: str | None = None) -> str:
     owner, repo = NBTOOLS.repository()
-    return f"https://github.com/{owner}/{repo}/{'tree' if is_dir else 'blob'}/{NBTOOLS.BRANCH}/{path.rstrip('/')}"
+    action = action or ("tree" if is_dir else "blob")
+    return f"https://github.com/{owner}/{repo}/{action}/{NBTOOLS.BRANCH}/{path.rstrip('/')}"
+
+
+def site_wording(text: str) -> str:
+    for repository_words, site_words in SITE_WORDING:
+        text = text.replace(repository_words, site_words)
+    return text
 
 
 LINK = re.compile(r"(\]\()([^)\s]+)(\))")
@@ -145,9 +175,15 @@ def stage_notebook(source: Path, destination: Path, page_map: dict[str, str], st
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = rewrite_links(cell.source, f"notebooks/{name}", page_map[f"notebooks/{name}"], page_map, staging)
+            cell.source = site_wording(cell.source)
         cells.append(cell)
         if cell.cell_type != "code":
             continue
+        cell.source = TEST_MARKER.sub("", cell.source)
+        for question in ASKS.findall(cell.source):
+            if question not in QUESTIONS:
+                raise SystemExit(f"{name}: check_answer({question!r}, ...) asks no question of focal_teach.exercises.QUESTIONS")
+            cells.append(nbformat.v4.new_markdown_cell(f"```{{quiz}} {question}\n```"))
         outputs = cell.get("outputs", [])
         widget = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
         if not widget:
@@ -183,9 +219,13 @@ def stage(staging: Path) -> None:
             stage_notebook(ROOT / source, destination, page_map, staging)
             continue
         text = rewrite_links((ROOT / source).read_text(encoding="utf-8"), source, staged, page_map, staging)
+        text = site_wording(text)
         if staged == "index.md":
             text += TOC % "\n".join(p[: -len(".ipynb")] for p in page_map.values() if p.endswith(".ipynb"))
         destination.write_text(text, encoding="utf-8")
+    # "Edit this page" opens the file the page comes from (site/_ext/focal_site.py reads this).
+    edit = {posixpath.splitext(staged)[0]: github_url(source, False, "edit") for source, staged in page_map.items()}
+    (staging / "_edit_links.json").write_text(json.dumps(edit, indent=1), encoding="utf-8")
 
 
 def vendor(static: Path) -> None:
@@ -205,16 +245,44 @@ def vendor(static: Path) -> None:
         shutil.copy(font, katex / "fonts" / font.name)
 
 
+FIGURE = re.compile(r'<img (alt="[^"]*" )src="((?:\.\./)*_images/[^"]+\.(?:png|jpe?g|gif|svg))" />')
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    if path.suffix != ".png":
+        return None
+    head = path.read_bytes()[:24]
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 def fix_html(out: Path) -> None:
-    """Two accessibility fixes to what Sphinx writes (axe-core, WCAG 2.1 AA), on every page:
+    """Fixes to what Sphinx writes (accessibility: axe-core, WCAG 2.1 AA), on every page:
 
     - the navigation's captions have ``role="heading"`` without the ``aria-level`` it requires;
-    - code blocks that scroll sideways must be reachable from the keyboard: ``tabindex="0"``.
+    - code blocks that scroll sideways must be reachable from the keyboard: ``tabindex="0"``;
+    - wide tables and equations are marked ``ft-scroll``: site.js makes those that overflow
+      focusable, names them and shows a "scroll sideways" hint (a narrow screen clipped them);
+    - every figure links to its full-size image (a multi-panel figure shrinks to a quarter on a
+      phone), with its pixel size; site.js shows that note when the figure is shown shrunk.
     """
+
+    def figure(page: Path):
+        def link(match: re.Match) -> str:
+            alt, src = match.groups()
+            size = _image_size((page.parent / src).resolve())
+            note = f"Full-size figure ({size[0]} × {size[1]} px)" if size else "Full-size figure"
+            return (f'<a class="ft-full-size" href="{src}"><img {alt}src="{src}" />'
+                    f'<span class="ft-full-size-note">{note}</span></a>')
+
+        return link
+
     for page in out.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         fixed = html.replace('class="caption" role="heading">', 'class="caption" role="heading" aria-level="2">')
         fixed = fixed.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
+        fixed = fixed.replace('<div class="table-wrapper ', '<div class="ft-scroll table-wrapper ')
+        fixed = fixed.replace('<div class="math-wrapper ', '<div class="ft-scroll math-wrapper ')
+        fixed = FIGURE.sub(figure(page), fixed)
         if fixed != html:
             page.write_text(fixed, encoding="utf-8")
 

@@ -1,4 +1,5 @@
-"""Sphinx extension of the course website: the ``{explorer}`` directive.
+"""Sphinx extension of the course website: the ``{explorer}`` and ``{quiz}`` directives, and
+each page's "Edit this page" link to its real source file.
 
     ```{explorer} loss
     ```
@@ -14,9 +15,12 @@ explorer load uPlot, its data and the script.
 
 from __future__ import annotations
 
+import json
+import math
 import socket
 import time
 from html import escape
+from pathlib import Path
 from subprocess import PIPE, Popen
 
 from docutils import nodes
@@ -53,9 +57,8 @@ class ExplorerDirective(SphinxDirective):
         if kind not in KINDS:
             raise self.error(f"explorer: unknown kind {kind!r}; one of {sorted(KINDS)}")
         text = KINDS[kind]
-        pages = getattr(self.env, "focal_explorers", {})
-        pages.setdefault(self.env.docname, set()).add(kind)
-        self.env.focal_explorers = pages
+        use_widget(self.env, self.env.docname, "explorer")
+        use_widget(self.env, self.env.docname, f"explorer-{kind}")
         base = f"ft-{kind}"
         controls = []
         for name, label, lo, hi, step, value in SLIDERS:
@@ -90,25 +93,91 @@ class ExplorerDirective(SphinxDirective):
         return [nodes.raw("", html, format="html")]
 
 
+# name -> (scripts, stylesheets) under _static; loaded, in this order, only by pages that use them.
+WIDGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def register_widget(name: str, js: tuple[str, ...] = (), css: tuple[str, ...] = ()) -> None:
+    WIDGETS[name] = (tuple(js), tuple(css))
+
+
+register_widget("explorer", js=("vendor/uplot/uPlot.iife.min.js", "explorer.js"), css=("vendor/uplot/uPlot.min.css",))
+register_widget("explorer-loss", js=("explorers/loss.js",))
+register_widget("explorer-gradient", js=("explorers/gradient.js",))
+register_widget("quiz", js=("quiz.js",))
+
+
+def use_widget(env, docname: str, name: str) -> None:
+    if name not in WIDGETS:
+        raise ValueError(f"unknown widget {name!r}; register it with register_widget")
+    pages = getattr(env, "focal_widgets", {})
+    pages.setdefault(docname, set()).add(name)
+    env.focal_widgets = pages
+
+
+class QuizDirective(SphinxDirective):
+    """A prediction question answered in the page, from focal_teach.exercises (module docstring)."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        from focal_teach.exercises.questions import QUESTIONS, accepted_interval
+
+        question = self.arguments[0]
+        if question not in QUESTIONS:
+            raise self.error(f"quiz: unknown question {question!r}; one of {sorted(QUESTIONS)}")
+        q = QUESTIONS[question]
+        lo, hi = accepted_interval(question)
+        use_widget(self.env, self.env.docname, "quiz")
+        base = "ft-quiz-" + "".join(c if c.isalnum() else "-" for c in question)
+        data = {"id": question, "text": q.text, "hint": q.hint, "kind": "number", "lo": lo, "hi": hi}
+        assert math.isfinite(lo) and math.isfinite(hi)
+        html = f"""
+<section class="ft-quiz" id="{base}" aria-labelledby="{base}-title" data-quiz="{escape(json.dumps(data, ensure_ascii=False))}">
+<p class="ft-quiz-title" id="{base}-title"><strong>Your prediction, checked in this page</strong>
+<span class="ft-quiz-id">({escape(question)})</span></p>
+<p class="ft-quiz-text" id="{base}-text">{escape(q.text)}</p>
+<form class="ft-quiz-form" novalidate>
+<label for="{base}-answer">Your answer</label>
+<input type="text" inputmode="decimal" autocomplete="off" spellcheck="false" id="{base}-answer" name="answer" aria-describedby="{base}-text">
+<button type="submit">Check</button>
+</form>
+<p class="ft-quiz-feedback" id="{base}-feedback" role="status" aria-live="polite" aria-atomic="true"></p>
+<noscript><p>Checking an answer here needs JavaScript; in the notebook, <code>check_answer("{escape(question)}", value)</code> does it.</p></noscript>
+</section>
+"""
+        return [nodes.raw("", html, format="html")]
+
+
 def _page_assets(app, pagename, templatename, context, doctree):
-    kinds = getattr(app.env, "focal_explorers", {}).get(pagename)
-    if not kinds:
+    edit = getattr(app, "focal_edit_links", {}).get(pagename)
+    if edit:  # the real source file (README.md for index, CONTRIBUTING.md, ...), not the staged copy
+        context["theme_source_edit_link"] = edit
+    names = getattr(app.env, "focal_widgets", {}).get(pagename)
+    if not names:
         return
-    app.add_css_file("vendor/uplot/uPlot.min.css")
-    app.add_js_file("vendor/uplot/uPlot.iife.min.js", loading_method="defer")
-    for kind in sorted(kinds):
-        app.add_js_file(f"explorers/{kind}.js", loading_method="defer")
-    app.add_js_file("explorer.js", loading_method="defer")
+    for name in sorted(names, key=lambda n: (not n.startswith("explorer-"), n)):  # data before the scripts that read it
+        scripts, styles = WIDGETS[name]
+        for css in styles:
+            app.add_css_file(css)
+        for js in scripts:
+            app.add_js_file(js, loading_method="defer")
 
 
 def _purge(app, env, docname):
-    getattr(env, "focal_explorers", {}).pop(docname, None)
+    getattr(env, "focal_widgets", {}).pop(docname, None)
 
 
 def _merge(app, env, docnames, other):
-    pages = getattr(env, "focal_explorers", {})
-    pages.update(getattr(other, "focal_explorers", {}))
-    env.focal_explorers = pages
+    pages = getattr(env, "focal_widgets", {})
+    pages.update(getattr(other, "focal_widgets", {}))
+    env.focal_widgets = pages
+
+
+def _read_edit_links(app):
+    path = Path(app.srcdir) / "_edit_links.json"
+    app.focal_edit_links = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _start_katex_server(cls, rundir, timeout):
@@ -144,6 +213,9 @@ def setup(app):
 
     katex.KaTeXServer.start_server_process = classmethod(_start_katex_server)
     app.add_directive("explorer", ExplorerDirective)
+    app.add_directive("quiz", QuizDirective)
+    app.add_js_file("site.js", loading_method="defer")  # every page: scroll hints, figures, back-to-top
+    app.connect("builder-inited", _read_edit_links)
     app.connect("html-page-context", _page_assets)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

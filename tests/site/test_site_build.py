@@ -112,3 +112,80 @@ def test_size_limits(site_dir, record_property):
     record_property("site_bytes", total)
     print(f"site: {total / 1e6:.1f} MB in {len(files)} files; largest page {largest.name} {largest.stat().st_size / 1e3:.0f} kB")
     assert total <= MAX_TOTAL_BYTES
+
+
+def test_edit_links_open_the_real_source_files(site_dir):
+    """README.md is the home page and CONTRIBUTING.md contributing.html: their staged names are not on GitHub."""
+    expected = {"index.html": "README.md", "contributing.html": "CONTRIBUTING.md",
+                "docs/teaching_guide.html": "docs/teaching_guide.md"}
+    expected.update({f"notebooks/{name}.html": f"notebooks/{name}.ipynb" for name in NOTEBOOKS})
+    for page, source in expected.items():
+        assert (ROOT / source).is_file()
+        edits = re.findall(r'href="([^"]+)" rel="edit"', (site_dir / page).read_text(encoding="utf-8"))
+        assert edits == [f"https://github.com/focal-teach/focal-teach/edit/main/{source}"], page
+
+
+def _prose(html: str) -> str:
+    """A page's text outside code blocks, without tags."""
+    html = re.sub(r"<pre.*?</pre>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_no_page_sends_the_reader_to_a_badge_it_does_not_show(site_dir, pages):
+    stale = [f"{page}: …{m.group(0)}…" for page in pages
+             for m in re.finditer(r".{0,40}(click[^.]{0,40}badge|badges? at (its|the) top).{0,20}", _prose((site_dir / page).read_text(encoding="utf-8")))]
+    assert stale == []
+
+
+def test_test_markers_are_not_shown_but_stay_in_the_notebooks(site_dir):
+    shown = {name: (site_dir / "notebooks" / f"{name}.html").read_text(encoding="utf-8").count("NBVAL") for name in NOTEBOOKS}
+    kept = sum((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8").count("NBVAL_") for name in NOTEBOOKS)
+    assert shown == dict.fromkeys(NOTEBOOKS, 0)
+    assert kept > 0, "the notebooks have no nbval markers any more: this test no longer tests anything"
+
+
+def test_every_figure_links_to_its_full_size_image(site_dir):
+    import struct
+
+    for name in NOTEBOOKS:
+        html = (site_dir / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img [^>]*src="(\.\./_images/[^"]+)"', html)
+        linked = re.findall(r'<a class="ft-full-size" href="([^"]+)"><img [^>]*src="([^"]+)" /><span class="ft-full-size-note">Full-size figure \((\d+) × (\d+) px\)</span></a>', html)
+        assert len(linked) == len(images), f"{name}: {len(images) - len(linked)} figures without a full-size link"
+        for href, src, width, height in linked:
+            assert href == src
+            png = (site_dir / "notebooks" / src).read_bytes()
+            assert struct.unpack(">II", png[16:24]) == (int(width), int(height))
+
+
+def _asked(name: str) -> list[str]:
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    return [q for c in nb.cells if c.cell_type == "code"
+            for q in re.findall(r"""\bcheck_answer\(\s*["']([^"']+)["']""", c.source)]
+
+
+def test_each_quiz_follows_the_cell_that_asks_it(site_dir, record_property):
+    """One quiz per check_answer("ID", ...) cell, right after that cell, carrying the question bank's
+    text, hint and the exact interval check_answer accepts."""
+    import html as html_lib
+    import json
+
+    from focal_teach.exercises.questions import QUESTIONS, accepted_interval
+
+    counts = {}
+    for name in NOTEBOOKS:
+        html = (site_dir / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
+        quizzes = [(m.start(), json.loads(html_lib.unescape(m.group(1)))) for m in re.finditer(r'<section class="ft-quiz"[^>]* data-quiz="([^"]+)"', html)]
+        assert [q["id"] for _, q in quizzes] == _asked(name), name
+        counts[name] = len(quizzes)
+        for start, data in quizzes:
+            question = QUESTIONS[data["id"]]
+            assert (data["text"], data["hint"]) == (question.text, question.hint)
+            assert (data["lo"], data["hi"]) == accepted_interval(data["id"])
+            # The cell just before the quiz is the one that asks it: its highlighted source names the id.
+            cell = html.rfind('<div class="cell docutils container">', 0, start)
+            assert f'&quot;{data["id"]}&quot;' in html[cell:start] or f'"{data["id"]}"' in html[cell:start], data["id"]
+            assert "check_answer" in html[cell:start]
+    record_property("quizzes", counts)
+    print("quizzes per page:", counts)
+    assert sum(counts.values()) == len({q for name in NOTEBOOKS for q in _asked(name)}) >= 10

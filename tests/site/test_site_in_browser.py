@@ -1,6 +1,8 @@
 """Every page of the website in Chromium: no console error, no failed request, zero serious or
-critical axe-core violations (WCAG 2.1 A/AA rules); the kernel-free explorers answer the keyboard
-and the mouse within 100 ms."""
+critical axe-core violations (WCAG 2.1 A/AA rules) on a desktop and on a phone; the kernel-free
+explorers answer the keyboard and the mouse within 100 ms; and at 1366, 390, 375, 360 and 320 px
+(issue 23): no page scrolls sideways, slider rows reflow with their readouts in view, a slider
+reached by Tab is not under the sticky header, and "Back to top" never covers a control."""
 
 from __future__ import annotations
 
@@ -17,12 +19,19 @@ EXPLORER_PAGES = {
     "gradient": "notebooks/02_gradients_and_hard_examples.html",
 }
 LATENCY_LIMIT_MS = 100
-VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+# A laptop, then phones: iPhone 12-15, iPhone SE/mini, most Android phones, the narrowest (WCAG 1.4.10: 320 CSS px).
+VIEWPORTS = {1366: 768, 390: 844, 375: 667, 360: 800, 320: 568}
+PHONES = [w for w in VIEWPORTS if w < 600]
+AXE_WIDTHS = (1366, 320)  # axe, and the layout check, on every page; the other widths get the layout check alone
+
+
+def viewport(width: int) -> dict:
+    return {"width": width, "height": VIEWPORTS[width]}
 
 
 @pytest.fixture(scope="module")
 def context(browser):
-    ctx = browser.new_context(viewport=VIEWPORTS["desktop"])
+    ctx = browser.new_context(viewport=viewport(1366))
     yield ctx
     ctx.close()
 
@@ -34,15 +43,18 @@ def open_page(context, server, path):
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-    page.goto(server + path)
-    page.wait_for_load_state("networkidle")
+    page.goto(server + path)  # until "load": every script, style, image and font the page asked for
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     return page, problems
 
 
-def test_every_page_loads_cleanly_and_passes_axe(context, server, pages, artifacts):
-    """One test over all pages (one browser tab each): console, requests, and axe-core."""
+@pytest.mark.parametrize("width", AXE_WIDTHS)
+def test_every_page_loads_cleanly_and_passes_axe(browser, server, pages, artifacts, width):
+    """One test per width over all pages (one browser tab each): console, requests, and axe-core.
+    At phone width wide tables and equations scroll: they must be reachable by keyboard."""
     if not AXE.is_file():
         pytest.fail("site/node_modules/axe-core is missing: run `make site` (npm ci --prefix site)")
+    context = browser.new_context(viewport=viewport(width))
     failures, report = [], []
     for path in pages:
         page, problems = open_page(context, server, path)
@@ -54,10 +66,12 @@ def test_every_page_loads_cleanly_and_passes_axe(context, server, pages, artifac
             AXE_TAGS,
         )
         serious = [v for v in result if v["impact"] in ("serious", "critical")]
-        report.append(f"{path}: {len(result)} violations, {len(serious)} serious/critical {[v['id'] for v in result]}")
+        report.append(f"{width}px {path}: {len(result)} violations, {len(serious)} serious/critical {[v['id'] for v in result]}")
         failures += [f"{path}: {p}" for p in problems]
         failures += [f"{path}: axe {v['impact']} {v['id']} ({v['n']}x, e.g. {v['target']})" for v in serious]
+        failures += _layout_failures(page, path, width)
         page.close()
+    context.close()
     (artifacts / "axe.txt").write_text("\n".join(report) + "\n")
     print("\n".join(report))
     assert failures == []
@@ -135,20 +149,162 @@ def test_mouse_moves_the_sliders_and_the_curve(context, server, kind, record_pro
     page.close()
 
 
-@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
-def test_screenshots_of_the_explorer_pages(browser, server, viewport, artifacts):
-    """Pictures to look at (artifacts/site/): the explorers on a desktop and on a phone."""
-    context = browser.new_context(viewport=VIEWPORTS[viewport])
-    for kind, path in EXPLORER_PAGES.items():
-        page = context.new_page()
-        page.goto(server + path)
-        page.wait_for_function("(k) => window.FOCAL_EXPLORER_CHARTS && window.FOCAL_EXPLORER_CHARTS[k]", arg=kind)
-        root = page.locator(f"#ft-{kind}")
-        root.scroll_into_view_if_needed()
-        root.screenshot(path=artifacts / f"{kind}.png")
-        width = page.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= VIEWPORTS[viewport]["width"] + 1, f"{path} scrolls sideways at {viewport} width"
+# Everything a reader taps or types in, and what it shows back.
+CONTROLS = "a[href], button, input, select, textarea, summary, output"
+LAYOUT = """() => {
+  const vw = document.documentElement.clientWidth;
+  const inScroller = (el) => el.closest('.ft-scroll, pre, .sidebar-drawer, .toc-drawer, .katex-display, table');
+  const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'; };
+  const outside = [...document.querySelectorAll('CONTROLS')].filter(el => visible(el) && !inScroller(el))
+    .map(el => [el, el.getBoundingClientRect()]).filter(([el, r]) => r.left < -1 || r.right > vw + 1)
+    .map(([el, r]) => el.tagName + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || '').trim().slice(0, 30) + ` [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+  return {overflow: document.documentElement.scrollWidth - vw, outside: outside.slice(0, 10)};
+}""".replace("CONTROLS", CONTROLS)
+
+
+def _layout_failures(page, path, width) -> list[str]:
+    result = page.evaluate(LAYOUT)
+    print(f"{width} px {path}: sideways overflow {result['overflow']} px, {len(result['outside'])} controls cut off")
+    failures = [f"{path}: cut off at the screen's edge: {what}" for what in result["outside"]]
+    if result["overflow"] > 0:
+        failures.append(f"{path}: the page is {result['overflow']} px wider than the {width} px screen")
+    return failures
+
+
+@pytest.mark.parametrize("width", [w for w in VIEWPORTS if w not in AXE_WIDTHS])
+def test_no_page_scrolls_sideways_and_every_control_is_in_view(browser, server, pages, width):
+    context = browser.new_context(viewport=viewport(width))
+    failures = []
+    for path in pages:
+        page, problems = open_page(context, server, path)
+        failures += _layout_failures(page, path, width) + [f"{path}: {p}" for p in problems]
         page.close()
+    context.close()
+    assert failures == []
+
+
+def _explorer_page(context, server, kind):
+    page, problems = open_page(context, server, EXPLORER_PAGES[kind])
+    page.wait_for_function("(k) => window.FOCAL_EXPLORER_CHARTS && window.FOCAL_EXPLORER_CHARTS[k]", arg=kind)
+    return page, problems
+
+
+ROWS = """(kind) => {
+  const root = document.getElementById('ft-' + kind), box = root.getBoundingClientRect();
+  const vw = document.documentElement.clientWidth;
+  return [...root.querySelectorAll('.ft-control')].map(row => {
+    const [label, slider, output] = ['label', 'input', 'output'].map(t => row.querySelector(t).getBoundingClientRect());
+    const inside = (r) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.left >= 0 && r.right <= vw;
+    const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+    const out = row.querySelector('output');
+    return {name: row.querySelector('input').name, inside: [label, slider, output].every(inside),
+            apart: apart(label, slider) && apart(slider, output) && apart(label, output),
+            readout: out.textContent, readoutWidth: output.width, readoutFits: out.scrollWidth <= out.clientWidth + 0.5,
+            sliderWidth: slider.width, wrapped: slider.top >= label.bottom - 0.5};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+@pytest.mark.parametrize("kind", sorted(EXPLORER_PAGES))
+def test_slider_rows_reflow_with_their_readouts_in_view(browser, server, kind, width, artifacts):
+    context = browser.new_context(viewport=viewport(width))
+    page, problems = _explorer_page(context, server, kind)
+    root = page.locator(f"#ft-{kind}")
+    root.scroll_into_view_if_needed()
+    rows = page.evaluate(ROWS, kind)
+    root.locator(".ft-controls").screenshot(path=artifacts / f"{kind}-{width}-sliders.png")
+    print(f"{kind} at {width} px: " + "; ".join(
+        f"{r['name']}: slider {r['sliderWidth']:.0f} px, readout {r['readout']!r} {r['readoutWidth']:.0f} px, "
+        f"{'two lines' if r['wrapped'] else 'one line'}" for r in rows))
+    for row in rows:
+        assert row["inside"], f"{row['name']}: label, slider or readout outside the explorer or the screen at {width} px"
+        assert row["apart"], f"{row['name']}: label, slider and readout overlap at {width} px"
+        assert row["readoutFits"] and row["readoutWidth"] > 0, f"{row['name']}: the readout {row['readout']!r} is cut off"
+        assert row["sliderWidth"] >= 120, f"{row['name']}: a {row['sliderWidth']:.0f} px slider is too short to use"
+    if width <= 320:
+        assert all(r["wrapped"] for r in rows), "at 320 px the slider should take a line of its own"
+    assert problems == []
+    context.close()
+
+
+BACK_TO_TOP = """() => {
+  const b = document.querySelector('.back-to-top'); const r = b.getBoundingClientRect(); const s = getComputedStyle(b);
+  const shown = document.documentElement.classList.contains('show-back-to-top');
+  const visible = shown && s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0;
+  const hits = !visible ? [] : [...document.querySelectorAll('CONTROLS')]
+    .filter(el => !el.closest('.sidebar-drawer, .toc-drawer, header') && !b.contains(el))
+    .filter(el => { const c = el.getBoundingClientRect();
+      return c.width > 0 && c.height > 0 && c.left < r.right && r.left < c.right && c.top < r.bottom && r.top < c.bottom; })
+    .map(el => el.tagName + ' ' + (el.name || el.textContent.trim().slice(0, 20)));
+  return {shown, visible, hits, scrollY: window.scrollY};
+}""".replace("CONTROLS", CONTROLS)
+
+
+def _frames(page, n=3):
+    page.evaluate("(n) => new Promise(done => { const step = (k) => k ? requestAnimationFrame(() => step(k - 1)) : done(); step(n); })", n)
+
+
+@pytest.mark.parametrize("width", PHONES)
+@pytest.mark.parametrize("kind", sorted(EXPLORER_PAGES))
+def test_back_to_top_never_covers_a_slider(browser, server, kind, width, artifacts):
+    """Scroll so that the α slider sits where the button appears, scroll up a little (furo then
+    shows "Back to top"), and tap the slider: α moves, the page stays where it was."""
+    context = browser.new_context(viewport=viewport(width), has_touch=True)
+    page, problems = _explorer_page(context, server, kind)
+    slider = page.locator(f"#ft-{kind} input[name='alpha']")
+    page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
+    where = page.evaluate("""(sel) => { const b = document.querySelector('.back-to-top');
+      document.documentElement.classList.add('show-back-to-top'); const r = b.getBoundingClientRect();
+      document.documentElement.classList.remove('show-back-to-top');
+      const s = document.querySelector(sel).getBoundingClientRect();
+      return {button: (r.top + r.bottom) / 2, slider: s.top + window.scrollY + s.height / 2}; }""",
+                          f"#ft-{kind} input[name='alpha']")
+    target = where["slider"] - where["button"]
+    page.evaluate("(y) => window.scrollTo(0, y)", target + 40)
+    _frames(page)
+    page.evaluate("(y) => window.scrollTo(0, y)", target)
+    _frames(page)
+    state = page.evaluate(BACK_TO_TOP)
+    page.screenshot(path=artifacts / f"{kind}-{width}-back-to-top.png")
+    assert state["shown"], "furo did not show its button on scrolling up: the test no longer tests anything"
+    assert state["hits"] == [], f"'Back to top' covers {state['hits']} at {width} px"
+    before = page.evaluate("(k) => window.FOCAL_EXPLORER_CHARTS[k].state.alpha", kind)
+    box = slider.bounding_box()
+    page.touchscreen.tap(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
+    _frames(page)
+    after = page.evaluate("(k) => window.FOCAL_EXPLORER_CHARTS[k].state.alpha", kind)
+    scrolled = page.evaluate("() => window.scrollY")
+    assert after != before, "the tap did not reach the α slider"
+    assert abs(scrolled - state["scrollY"]) < 5, f"the tap scrolled the page from {state['scrollY']} to {scrolled}"
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", PHONES)
+@pytest.mark.parametrize("kind", sorted(EXPLORER_PAGES))
+def test_a_slider_reached_by_tab_is_not_under_the_sticky_header(browser, server, kind, width):
+    """Park the γ slider under the sticky header, Tab to it from the control before: the browser
+    must bring it fully into view, below the header and clear of "Back to top"."""
+    context = browser.new_context(viewport=viewport(width))
+    page, problems = _explorer_page(context, server, kind)
+    page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
+    page.evaluate("""(sel) => { const s = document.querySelector(sel);
+      window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY - 8);
+      const all = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex="0"]')]
+        .filter(el => el.getBoundingClientRect().width > 0 && !el.closest('.sidebar-drawer, .toc-drawer, header'));
+      all[all.indexOf(s) - 1].focus({preventScroll: true}); }""", f"#ft-{kind} input[name='gamma']")
+    header = page.evaluate("() => document.querySelector('header.mobile-header').getBoundingClientRect().bottom")
+    assert page.evaluate(f"() => document.querySelector('#ft-{kind} input[name=gamma]').getBoundingClientRect().top") < header, \
+        "the slider is not under the header to begin with: the test no longer tests anything"
+    page.keyboard.press("Tab")
+    _frames(page, 4)
+    assert page.evaluate("() => document.activeElement.name") == "gamma"
+    top = page.evaluate(f"() => document.querySelector('#ft-{kind} input[name=gamma]').getBoundingClientRect().top")
+    assert top >= header, f"the focused slider's top is at {top:.0f} px, under the {header:.0f} px header"
+    assert page.evaluate(BACK_TO_TOP)["hits"] == []
+    assert problems == []
     context.close()
 
 
