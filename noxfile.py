@@ -19,10 +19,16 @@
   (ATEN_CPU_CAPABILITY=default: no AVX2/AVX-512 code paths; OMP_NUM_THREADS=1). Every
   notebook under nbval and the tests marked `other_cpu`: every printed finding must hold there
   too, or it was a finding about this CPU's rounding.
+- compat: focal_teach beside the peers a user switches from (torchvision, kornia, MONAI,
+  segmentation_models_pytorch, Keras 3 on torch), each at the version constraints/peers.txt pins:
+  their own focal-loss tests ported to focal_teach, and the semantics table of docs/peers.md,
+  measured (tests/compat).
 
 torch always comes from this machine's local CPU wheel (pip's find-links, /opt/wheels): an
-unpinned torch would pull a multi-GB CUDA build. Environments are built with pip, from
-scratch when .nox/ is absent (a fresh clone); pip's cache is reused.
+unpinned torch would pull a multi-GB CUDA build. (compat's torch 2.14.1 and torchvision 0.29.1,
+the pair that imports together, are on this machine's disk too: a CUDA build, run on the CPU.)
+Environments are built with pip, from scratch when .nox/ is absent (a fresh clone); pip's cache
+is reused.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ QUIET_KERNEL = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONHASHSEED": "0"}
 # The kernels another CPU would pick: ATen's portable (non-vectorised) code paths, one thread.
 OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "1"}
 
-nox.options.sessions = ["classroom", "colab", "binder", "oldest", "other_cpu"]
+nox.options.sessions = ["classroom", "colab", "binder", "oldest", "other_cpu", "compat"]
 # No bytecode compilation at install time (torch alone has thousands of modules): imports compile
 # what they use. Saves about a quarter of each environment's build.
 os.environ.setdefault("PIP_NO_COMPILE", "1")
@@ -125,6 +131,17 @@ def other_cpu(session: nox.Session) -> None:
         return
     session.run(*run, "notebooks", env=env, external=True)
     session.run(*run, "tests", "-m", "other_cpu", env=env, external=True, success_codes=[0, 5])  # 5: none marked
+
+
+@nox.session(python=PYTHON)
+def compat(session: nox.Session) -> None:
+    """The peers of constraints/peers.txt beside focal_teach: their ported tests, and docs/peers.md checked."""
+    session.install("-r", "constraints/peers.txt")
+    session.install("-c", "constraints/peers.txt", ".")  # its torch and numpy are the peers' own
+    versions(session, "torch", "torchvision", "kornia", "monai", "segmentation-models-pytorch", "keras")
+    # pyproject's addopts name nbval, which this session does not install.
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=-rfE", *PARALLEL, "tests/compat",
+                *session.posargs, env={**QUIET_KERNEL, "FOCAL_TEACH_COMPAT": "1", "KERAS_BACKEND": "torch"})
 
 
 def lower_bounds() -> list[str]:
