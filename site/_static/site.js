@@ -15,7 +15,7 @@
   function scrollRegions() {
     document.querySelectorAll(".ft-scroll").forEach(function (el) {
       var overflows = el.scrollWidth > el.clientWidth + 1;
-      var hint = el.nextElementSibling && el.nextElementSibling.classList.contains("ft-scroll-hint") ? el.nextElementSibling : null;
+      var hint = el.previousElementSibling && el.previousElementSibling.classList.contains("ft-scroll-hint") ? el.previousElementSibling : null;
       el.classList.toggle("ft-overflows", overflows);
       if (overflows) {
         var what = el.classList.contains("math-wrapper") ? "Equation" : "Table";
@@ -27,7 +27,7 @@
           hint.className = "ft-scroll-hint";
           hint.setAttribute("aria-hidden", "true");  // the region's name says it already
           hint.textContent = "↔ " + what + " wider than the screen: swipe it sideways, or focus it and use the arrow keys.";
-          el.parentNode.insertBefore(hint, el.nextSibling);
+          el.parentNode.insertBefore(hint, el);  // before: a reader meets it before the cut-off part
         }
       } else {
         if (el.getAttribute("tabindex") === "0") el.removeAttribute("tabindex");

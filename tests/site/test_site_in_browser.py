@@ -118,6 +118,16 @@ def test_keyboard_moves_the_gamma_slider_and_the_curve(context, server, kind, ar
     page.keyboard.press("ArrowRight")
     after, latency = _moved(page, kind, before)
     assert after["state"]["gamma"] == pytest.approx(2.1)
+    # What the page draws, decoded by explorer.js, is the package's curve to a relative 1e-3.
+    import numpy as np
+    import torch
+
+    from focal_teach.losses import focal_loss_grad, focal_term
+
+    x = torch.tensor(page.evaluate(f"() => window.FOCAL_EXPLORERS['{kind}'].x"), dtype=torch.float64)
+    package = (focal_term if kind == "loss" else focal_loss_grad)(x, 2.1, 0.25).numpy()
+    drawn = np.array(after["positive"], dtype=float)
+    assert np.all(np.abs(drawn - package) <= 1e-3 * np.abs(package)), "explorer.js decodes the curves wrongly"
     assert slider.get_attribute("aria-valuetext") == "γ = 2.1"
     assert "γ = 2.1" in root.locator(".ft-summary").inner_text()
     root.screenshot(path=artifacts / "after-arrow-right.png")
