@@ -42,7 +42,7 @@ QUESTIONS: dict[str, Question] = {
         "the ratio CE / FL is 1 / (1 - p_t)^γ.",
     ),
     "01-pt-for-1000x": Question(
-        "With γ = 2, at which p_t is the focal loss 1000 times smaller than cross-entropy (accepted within 0.05 %, e.g. 0.968)?",
+        "With γ = 2, at which p_t is the focal loss 1000 times smaller than cross-entropy (accepted within 0.05 %: give at least three decimals)?",
         lambda: 1.0 - 1000.0 ** -0.5,
         0.0005,
         "solve (1 - p_t)^2 = 1/1000 for p_t.",
@@ -55,12 +55,12 @@ QUESTIONS: dict[str, Question] = {
     ),
     "02-gradient-at-minus-3": Question(
         "With γ = 2 and no α (α_t = 1), what is dFL/dx_t at x_t = -3, a confidently wrong example "
-        "(compare cross-entropy's σ(x_t) - 1; read off a figure, accepted within ±0.05)?",
+        "(compare cross-entropy's σ(x_t) - 1 ≈ -0.95; compute it from appendix B's formula, accepted within ±0.05)?",
         lambda: focal_loss_grad(-3.0, gamma=2.0).item(),
         0.01,
-        "in the gradient explorer set γ = 2 and α = 1 (a positive's α_t = 1; at the default α = 0.25 the solid "
-        "curve is 0.25 times as steep), or read the thin γ = 2 curve; or compute "
-        "(1 - p_t)^γ (γ p_t log p_t + p_t - 1) with p_t = σ(-3).",
+        "no α means α_t = 1 (as α = 1 gives a positive; with α = 0.25 it would be 0.25 times as steep): compute "
+        "(1 - p_t)^γ (γ p_t log p_t + p_t - 1) with p_t = σ(-3) ≈ 0.047 and the natural log, or read the "
+        "γ = 2 curve in the figure just below this exercise.",
         atol=0.05,
     ),
     "02-sigmoid-rounds-to-one": Question(

@@ -16,8 +16,15 @@ tensor, allocates a new ``[N, C]`` gradient at each step back, and its ``pow`` b
 where :math:`p_t \ell / q \to -1` as :math:`q \to 0`: the factor :math:`q^{\gamma - 1}` that makes
 autograd's ``pow`` backward infinite cancels analytically and is never formed.
 
+Precision: :math:`\ell` and :math:`q` keep their relative precision as :math:`p_t \to 1`, so that
+float32 gives the easy examples, which the loss exists to down-weight, the loss and gradient
+float64 gives them (to a margin of 30 and beyond; ``tests/losses/test_saturation.py``). No
+:math:`1 - p` is ever formed: the softmax sums the other classes apart from the target's
+(:func:`softmax_statistics`), the sigmoid takes :math:`q` and the BCE's log terms from the
+logit (:func:`_sigmoid_forward`).
+
 Memory: like ``F.cross_entropy``, the forward pass keeps one ``[N, C, *]`` tensor (the
-log-probabilities) for the backward pass; unlike it, the backward pass turns that tensor into
+probabilities) for the backward pass; unlike it, the backward pass turns that tensor into
 the gradient in place instead of allocating two more. For float32/float64 input only one
 full-size tensor ever exists (float16/bfloat16 add their float32 copy).
 
@@ -188,33 +195,86 @@ def argument_grads(grad: Tensor, needs, log_term: Tensor, q: Tensor, gamma, weig
     return grad_gamma, grad_weight
 
 
+def _out_of_place() -> bool:
+    """Whether to build new tensors rather than write into them: in grad mode (they may be
+    differentiated) and under torch.func transforms (vmap has no batching rule for in-place scatters)."""
+    return torch.is_grad_enabled() or torch._C._are_functorch_transforms_active()
+
+
 def softmax_statistics(x: Tensor, target: Tensor, ignore_index: int | None, dtype: torch.dtype):
     r"""``(log_pt, buffer, inv_sum)``: :math:`\log p_t` per position ``[N, 1, *]``, 0 where
-    ignored, and a full-size buffer from which the backward pass rebuilds ``softmax(x, 1)`` in place.
+    ignored, and a full-size buffer from which the backward pass rebuilds ``softmax(x, 1)`` off
+    the target (the buffer's entry at the target is not softmax's: the backward overwrites it).
 
-    With log_softmax's kernel the buffer holds the log-probabilities (``inv_sum`` is None):
-    softmax = exp(buffer), computed as ``F.cross_entropy``'s backward does (see
-    :func:`target_log_prob`). Elementwise (a short innermost class dim) the buffer holds :math:`e^{x_j - \max}` and
-    softmax = buffer * inv_sum, computed in place, with ``inv_sum`` 0 where ignored: with grad
-    mode on (a differentiable backward) it is always log_softmax.
+    :math:`\log p_t` keeps its relative precision where :math:`p_t` rounds to 1. ``log_softmax``
+    computes :math:`x_t - \log \sum_j e^{x_j}`; once the target's logit leads the others by
+    about 17 (float32), :math:`1 + \sum_{j \ne t} e^{x_j - x_t}` rounds to 1, :math:`\log p_t` to
+    0, and with it :math:`q = 1 - p_t`, the whole focal loss and its gradient (float64 keeps
+    them to a margin of about 37). Both paths below sum the other classes apart from the
+    target's 1, so :math:`q` never meets that rounding.
+
+    With log_softmax's kernel the buffer holds the probabilities (``inv_sum`` is None), turned
+    into the gradient in place by the backward pass. Elementwise (a short innermost class dim)
+    the buffer holds :math:`e^{x_j - \max}` and softmax = buffer * inv_sum, with ``inv_sum`` 0
+    where ignored. With grad mode on (a differentiable backward, Poly-1's ε term) or under
+    torch.func transforms it is always log_softmax, out of place.
     """
-    if torch.is_grad_enabled() or _use_log_softmax_kernel(x, dtype):
+    tracked = _out_of_place()
+    if tracked or _use_log_softmax_kernel(x, dtype):
         log_probs = torch.log_softmax(x, 1, dtype=dtype)
-        return target_log_prob(log_probs, target, ignore_index), log_probs, None
+        log_pt = target_log_prob(log_probs, target, ignore_index)
+        probs = log_probs.exp() if tracked else _exp_(log_probs)  # (the backward pass needs them anyway)
+        return _log_pt_near_one(log_pt, probs, target, ignore_index), probs, None
     ignored = ignored_mask(target, ignore_index)
     x = x.to(dtype)
     x_max = x.amax(1, keepdim=True)
     exps = _exp_(x - x_max)
-    log_pt = x.gather(1, safe_index(target, ignored).unsqueeze(1)).sub_(x_max)  # log_softmax's order: (x_t - max) - log Σ
+    index = safe_index(target, ignored).unsqueeze(1)
+    log_pt = x.gather(1, index).sub_(x_max)  # x_t - max
     del x_max  # (a buffer fewer at this function's peak)
-    total = exps.sum(1, keepdim=True)
-    log_pt.sub_(total.log())
-    inv_sum = total.reciprocal_()
+    # e^(x_t - max) - 1 in place of e^(x_t - max): the sum is Σ_j e^(x_j - max) - 1 with no 1 in
+    # it to round against (where the target is the max, it is the others' sum alone)
+    rest = exps.scatter_(1, index, torch.expm1(log_pt)).sum(1, keepdim=True)
+    log_pt.sub_(rest.log1p())
+    inv_sum = rest.add_(1.0).reciprocal_()
     if ignored is not None:  # inf/NaN logits of ignored positions kept out of the loss and the gradient
         ignored = ignored.unsqueeze(1)
         log_pt.masked_fill_(ignored, 0.0)
         inv_sum.masked_fill_(ignored, 0.0)
     return log_pt, exps, inv_sum
+
+
+def _log_pt_near_one(log_pt: Tensor, probs: Tensor, target: Tensor, ignore_index: int | None) -> Tensor:
+    r"""``log_pt`` from log_softmax, recomputed as :math:`\log(1 - q)` where :math:`q < 1/2`,
+    :math:`q = \sum_{j \ne t} p_j` summed without :math:`p_t`. Writes into ``probs`` (0 at the
+    target) unless grad mode or a torch.func transform is on.
+
+    :math:`p_t` is taken out by adding :math:`-p_t`, read from the same buffer (exactly 0). At
+    an ignored position nll_loss reads 0, so nothing is taken out: the sum stays ≥ 1/2 (NaN for
+    non-finite logits) and the position keeps log_softmax's 0, without an ignore mask.
+    """
+    tracked = _out_of_place()
+    if ignore_index is None:
+        index, minus_pt = target.unsqueeze(1), 0.0
+    else:
+        index = target.clamp(0, probs.shape[1] - 1).unsqueeze(1)  # (changes only ignored ones)
+        minus_pt = F.nll_loss(probs, target, reduction="none", ignore_index=ignore_index).unsqueeze(1)
+    if isinstance(minus_pt, float):
+        others = probs.scatter(1, index, minus_pt) if tracked else probs.scatter_(1, index, minus_pt)
+    else:
+        others = probs.scatter_add(1, index, minus_pt) if tracked else probs.scatter_add_(1, index, minus_pt)
+    q = others.sum(1, keepdim=True)
+    near_one = q < 0.5
+    if tracked:  # no log1p(-1) = -inf in the unselected branch: its gradient would be NaN
+        return torch.where(near_one, torch.log1p(-torch.where(near_one, q, 0.0)), log_pt)
+    return torch.where(near_one, q.neg_().log1p_(), log_pt)
+
+
+def log_target_probability(x: Tensor, target: Tensor, ignore_index: int | None) -> Tensor:
+    r""":math:`\log p_t` ``[N, *]`` of ``softmax(x, 1)`` in the compute dtype, 0 where ignored,
+    exact where :math:`p_t` rounds to 1 (see :func:`softmax_statistics`); differentiable in
+    grad mode."""
+    return softmax_statistics(x, target, ignore_index, compute_dtype(x.dtype))[0].squeeze(1)
 
 
 def target_log_prob(log_probs: Tensor, target: Tensor, ignore_index: int | None) -> Tensor:
@@ -362,7 +422,7 @@ class SoftmaxFocalLoss(_PositionalFunction):
             if tracked:
                 t1 = safe_index(target, ignored).unsqueeze(1)
                 c = neg_dloss * grad
-                probs = buffer.exp() if inv_sum is None else buffer * inv_sum
+                probs = buffer if inv_sum is None else buffer * inv_sum
                 grad_input = (probs * c).scatter(1, t1, pt_minus_1 * c)
             else:
                 grad_input = _grad_input_in_place([neg_dloss, pt_minus_1, buffer, inv_sum], grad, target, ignore_index)
@@ -380,7 +440,7 @@ def _grad_input_in_place(statistics, grad: Tensor, target: Tensor, ignore_index:
     if isinstance(statistics, list):
         statistics.clear()
     c.mul_(grad)
-    probs, off_target = (_exp_(buffer), c) if inv_sum is None else (buffer, inv_sum.mul_(c))
+    probs, off_target = (buffer, c) if inv_sum is None else (buffer, inv_sum.mul_(c))
     del buffer, inv_sum
     if ignore_index is not None:
         # Rows of NaN are those of non-finite logits; where ignored, c = 0 must give 0. (Where
@@ -405,10 +465,15 @@ def _squeeze(t):
 
 def _sigmoid_forward(x: Tensor, y: Tensor, gamma, weight: Tensor | None):
     """Loss and dL/dx per element, with what the other gradients need; see SigmoidFocalLoss."""
-    bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p, p_bar = torch.sigmoid(x), torch.sigmoid(-x)
-    q = p * (1.0 - y) + p_bar * y
-    p_minus_y = p * (1.0 - y) - p_bar * y
+    minus_x, not_y = x.neg(), 1.0 - y
+    p, p_bar = torch.sigmoid(x), torch.sigmoid(minus_x)
+    # BCE = (1 - y) softplus(x) + y softplus(-x): two -log's of probabilities, no difference.
+    # F.binary_cross_entropy_with_logits computes (1 - y) x - logsigmoid(x), which cancels for
+    # y = 0, x << 0: exactly 0 in float32 below x ≈ -17, and with it the loss and the γ term of
+    # the gradient (which is then 1/(1 + γ) of the true one). Exact for y = 0 and y = 1.
+    bce = torch.addcmul(F.softplus(x) * not_y, F.softplus(minus_x), y)
+    p_negative, p_positive = p * not_y, p_bar * y
+    q, p_minus_y = p_negative + p_positive, p_negative - p_positive
     if isinstance(gamma, float) and gamma == 0.0:
         loss, dloss = bce, p_minus_y
     else:
@@ -426,7 +491,8 @@ class SigmoidFocalLoss(_PositionalFunction):
 
     As ``torchvision.ops.sigmoid_focal_loss``: :math:`L = w\, q^\gamma \mathrm{BCE}(x, y)`
     with :math:`q = p(1 - y) + (1 - p)y` (``1 - p_t``) and :math:`w = \alpha_t` (or None). Both
-    sigmoids are evaluated directly, so q keeps its precision where p rounds to 1. Gradients:
+    sigmoids, and both log terms of the BCE (softplus of ±x), are evaluated directly, so q and
+    the BCE keep their precision where p rounds to 0 or 1. Gradients:
 
     .. math::
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._arguments import BinaryArguments, SoftmaxArguments, binary_arguments, softmax_arguments
-from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, masked_pow, safe_index, target_log_prob
+from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, log_target_probability, masked_pow, safe_index
 from ._validation import check_probabilities
 
 __all__ = ["focal_loss", "binary_focal_loss"]
@@ -102,8 +102,8 @@ def _softmax_focal(args: SoftmaxArguments, reduction: str = "none") -> Tensor:
     the compute dtype."""
     gamma = args.gamma
     if callable(gamma):  # evaluated on p_t, ahead of the fused kernel that computes it again
-        log_probs = torch.log_softmax(args.input.detach(), 1, dtype=compute_dtype(args.input.dtype))
-        log_pt = target_log_prob(log_probs, args.target, args.ignore_index).squeeze(1)
+        with torch.no_grad():
+            log_pt = log_target_probability(args.input, args.target, args.ignore_index)
         gamma = args.resolve_gamma(log_pt.exp())
     denominator = args.denominator() if reduction == "mean" else None
     return SoftmaxFocalLoss.apply(

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ._arguments import binary_arguments, softmax_arguments
 from ._validation import check_gamma, check_real
-from ._kernels import compute_dtype, target_log_prob
+from ._kernels import compute_dtype, log_target_probability
 from .functional import Gamma, _binary_focal, _softmax_focal
 
 __all__ = [
@@ -254,7 +254,7 @@ def poly1_focal_loss(
     if ignored is not None:  # keep inf/NaN logits of ignored positions out of the ε term's graph
         x = x.masked_fill(ignored.unsqueeze(1), 0.0)
     with args.index_errors_explained():
-        log_pt = target_log_prob(F.log_softmax(x, 1), args.target, args.ignore_index).squeeze(1)
+        log_pt = log_target_probability(x, args.target, args.ignore_index)  # exact where p_t rounds to 1
     q = torch.expm1(log_pt).neg()  # 1 - p_t without cancellation as p_t -> 1
     gamma = args.resolve_gamma(log_pt.exp())
     poly = epsilon * q.pow(gamma + 1.0)
