@@ -43,7 +43,7 @@ from pathlib import Path
 
 import nbformat
 
-from focal_teach.exercises.questions import QUESTIONS
+from focal_teach.exercises.questions import QUESTIONS, accepted_interval
 
 SITE = Path(__file__).resolve().parent
 ROOT = SITE.parent
@@ -228,6 +228,16 @@ def stage(staging: Path) -> None:
     (staging / "_edit_links.json").write_text(json.dumps(edit, indent=1), encoding="utf-8")
 
 
+def quiz_data() -> dict[str, dict]:
+    """Every question of the bank as the page's quiz needs it: text, hint, and the exact interval
+    of the numbers check_answer accepts (the quiz directive reads it; Sphinx need not import torch)."""
+    data = {}
+    for question, q in QUESTIONS.items():
+        lo, hi = accepted_interval(question)
+        data[question] = {"id": question, "kind": "number", "text": q.text, "hint": q.hint, "lo": lo, "hi": hi}
+    return data
+
+
 def vendor(static: Path) -> None:
     modules = SITE / "node_modules"
     if not (modules / "uplot").is_dir() or not (modules / "katex").is_dir():
@@ -295,6 +305,7 @@ def build(out: Path, staging: Path, quiet: bool = True) -> float:
     import explorer_data
 
     explorer_data.write(staging / "_static" / "explorers")
+    (staging / "_quizzes.json").write_text(json.dumps(quiz_data(), ensure_ascii=False, indent=1), encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-E",

@@ -122,22 +122,20 @@ class QuizDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        from focal_teach.exercises.questions import QUESTIONS, accepted_interval
-
+        bank = BUILD_DATA.get("quizzes", {})
         question = self.arguments[0]
-        if question not in QUESTIONS:
-            raise self.error(f"quiz: unknown question {question!r}; one of {sorted(QUESTIONS)}")
-        q = QUESTIONS[question]
-        lo, hi = accepted_interval(question)
+        if question not in bank:
+            raise self.error(f"quiz: unknown question {question!r}; one of {sorted(bank)} (_quizzes.json, site/build.py)")
+        data = bank[question]
+        if not (math.isfinite(data["lo"]) and math.isfinite(data["hi"]) and data["lo"] <= data["hi"]):
+            raise self.error(f"quiz {question}: no accepted interval")
         use_widget(self.env, self.env.docname, "quiz")
         base = "ft-quiz-" + "".join(c if c.isalnum() else "-" for c in question)
-        data = {"id": question, "text": q.text, "hint": q.hint, "kind": "number", "lo": lo, "hi": hi}
-        assert math.isfinite(lo) and math.isfinite(hi)
         html = f"""
 <section class="ft-quiz" id="{base}" aria-labelledby="{base}-title" data-quiz="{escape(json.dumps(data, ensure_ascii=False))}">
 <p class="ft-quiz-title" id="{base}-title"><strong>Your prediction, checked in this page</strong>
 <span class="ft-quiz-id">({escape(question)})</span></p>
-<p class="ft-quiz-text" id="{base}-text">{escape(q.text)}</p>
+<p class="ft-quiz-text" id="{base}-text">{escape(data["text"])}</p>
 <form class="ft-quiz-form" novalidate>
 <label for="{base}-answer">Your answer</label>
 <input type="text" inputmode="decimal" autocomplete="off" spellcheck="false" id="{base}-answer" name="answer" aria-describedby="{base}-text">
@@ -151,7 +149,7 @@ class QuizDirective(SphinxDirective):
 
 
 def _page_assets(app, pagename, templatename, context, doctree):
-    edit = getattr(app, "focal_edit_links", {}).get(pagename)
+    edit = BUILD_DATA.get("edit_links", {}).get(pagename)
     if edit:  # the real source file (README.md for index, CONTRIBUTING.md, ...), not the staged copy
         context["theme_source_edit_link"] = edit
     names = getattr(app.env, "focal_widgets", {}).get(pagename)
@@ -175,9 +173,14 @@ def _merge(app, env, docnames, other):
     env.focal_widgets = pages
 
 
-def _read_edit_links(app):
-    path = Path(app.srcdir) / "_edit_links.json"
-    app.focal_edit_links = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+BUILD_DATA: dict[str, dict] = {}
+
+
+def _read_build_data(app):
+    """What site/build.py wrote from the package and the repository: edit links, the question bank."""
+    for name, key in (("_edit_links.json", "edit_links"), ("_quizzes.json", "quizzes")):
+        path = Path(app.srcdir) / name
+        BUILD_DATA[key] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _start_katex_server(cls, rundir, timeout):
@@ -215,7 +218,7 @@ def setup(app):
     app.add_directive("explorer", ExplorerDirective)
     app.add_directive("quiz", QuizDirective)
     app.add_js_file("site.js", loading_method="defer")  # every page: scroll hints, figures, back-to-top
-    app.connect("builder-inited", _read_edit_links)
+    app.connect("builder-inited", _read_build_data)
     app.connect("html-page-context", _page_assets)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
