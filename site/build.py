@@ -18,7 +18,8 @@
    - each page's "Edit this page" names its real source file (README.md, CONTRIBUTING.md, ...).
 2. Vendor the browser packages from site/node_modules (``npm ci`` in site/, from package-lock):
    uPlot, KaTeX's CSS and fonts. Nothing is loaded from a CDN.
-3. Generate the explorers' data with focal_teach (site/explorer_data.py).
+3. Generate the widgets' data with focal_teach (``DATA_WRITERS``): the explorers'
+   (site/explorer_data.py) and the quizzes' (the question bank, ``_quizzes.json``).
 4. ``sphinx-build`` (MyST-NB, furo, KaTeX prerendered) into ``--out``: plain files that
    ``python -m http.server`` serves; then ``fix_html`` (accessibility, figures' full-size links).
 
@@ -297,15 +298,28 @@ def fix_html(out: Path) -> None:
             page.write_text(fixed, encoding="utf-8")
 
 
-def build(out: Path, staging: Path, quiet: bool = True) -> float:
-    start = time.perf_counter()
-    stage(staging)
-    vendor(staging / "_static")
+def write_explorers(staging: Path) -> None:
     sys.path.insert(0, str(SITE))
     import explorer_data
 
     explorer_data.write(staging / "_static" / "explorers")
+
+
+def write_quizzes(staging: Path) -> None:
     (staging / "_quizzes.json").write_text(json.dumps(quiz_data(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+# What the widgets read, computed from the package at build time: each writes into the staging
+# folder (under _static/ for what the browser loads, at its root for what a directive reads).
+DATA_WRITERS = (write_explorers, write_quizzes)
+
+
+def build(out: Path, staging: Path, quiet: bool = True) -> float:
+    start = time.perf_counter()
+    stage(staging)
+    vendor(staging / "_static")
+    for write in DATA_WRITERS:
+        write(staging)
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-E",
