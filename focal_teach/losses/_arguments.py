@@ -43,6 +43,7 @@ from ._validation import (
     explain_index_errors,
     indexing_checks_indices,
     check_float_input,
+    check_ignore_index,
     check_reduction,
     gamma_for,
 )
@@ -122,8 +123,7 @@ def softmax_arguments(input, target, gamma, alpha, reduction, ignore_index) -> S
     input = _autocast_input(check_float_input(input))
     check_class_layout(input, target)
     reduction = check_reduction(reduction)
-    if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
-        raise TypeError(f"ignore_index must be an int (or None: nothing ignored); got {ignore_index!r}")
+    ignore_index = check_ignore_index(ignore_index)
     gamma = gamma_for(gamma, target.shape)
     num_classes = input.shape[1]
     class_alpha = check_class_alpha(alpha, num_classes, device=input.device)

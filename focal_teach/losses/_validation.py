@@ -103,10 +103,18 @@ def _is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+# Other libraries' spellings, and what they mean here.
+_REDUCTION_HINTS = {None: "none", "avg": "mean", "average": "mean", "elementwise_mean": "mean", "batchmean": "mean", "total": "sum"}
+
+
 def check_reduction(reduction) -> str:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}; got {reduction!r}")
-    return reduction
+    if isinstance(reduction, str) and reduction in REDUCTIONS:
+        return reduction
+    hint = _REDUCTION_HINTS.get(reduction) if reduction is None or isinstance(reduction, str) else None
+    raise ValueError(
+        f"Invalid reduction: {reduction!r} is not a valid value for reduction; use one of "
+        f"{', '.join(map(repr, REDUCTIONS))}" + (f" (did you mean {hint!r}?)" if hint else "")
+    )
 
 
 def check_gamma(gamma, *, allow_callable: bool = False):
@@ -196,7 +204,7 @@ def as_float_tensor(value, name: str) -> Tensor:
 
 def check_float_input(input, name: str = "input") -> Tensor:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(input).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(input).__name__} (convert it with torch.as_tensor({name}))")
     if not input.is_floating_point():
         raise TypeError(
             f"{name} must be a floating-point tensor of logits or probabilities; got {input.dtype} "
@@ -228,6 +236,24 @@ def check_probabilities(p: Tensor, name: str) -> Tensor:
     return p
 
 
+def check_ignore_index(ignore_index) -> int | None:
+    if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
+        raise TypeError(
+            f"ignore_index must be an int, the target value to skip (-100 by default, as F.cross_entropy), "
+            f"or None to skip nothing; got {ignore_index!r}"
+        )
+    return ignore_index
+
+
+def check_from_logits(from_logits) -> bool:
+    if not isinstance(from_logits, bool):
+        raise TypeError(
+            f"from_logits must be True (input holds logits, the default) or False (input holds "
+            f"probabilities); got {from_logits!r}"
+        )
+    return from_logits
+
+
 # ---------------------------------------------------------------- alpha
 
 
@@ -251,19 +277,34 @@ def check_binary_alpha(alpha) -> float | None:
     return float(alpha)
 
 
+def _scalar_class_alpha_message(a, num_classes: int | None) -> str:
+    # A single alpha means different things for a softmax. kornia 0.9.0 (kornia/losses/focal.py,
+    # focal_loss: alpha_fac = [1 - alpha] + [alpha] * (C - 1)) and MONAI 1.5.0
+    # (monai/losses/focal_loss.py at commit d388d1c, softmax_focal_loss, same line; ignored with a
+    # warning when include_background=False) weight class 0, the background, by 1 - alpha and
+    # every other class by alpha. Tutorials that multiply the whole loss by alpha only rescale it.
+    # The binary form (torchvision, MONAI's sigmoid mode, ours) weights positives by alpha and
+    # negatives by 1 - alpha. So focal_loss asks for the weights themselves.
+    if num_classes is None:  # (a module, before it sees the input)
+        convention = f"alpha=[{1 - a:g}] + [{a:g}] * (C - 1) for C classes"
+    else:
+        convention = f"alpha=[{1 - a:g}] + [{a:g}] * {num_classes - 1}"
+    return (
+        f"focal_loss takes one alpha per class (a list or 1-D tensor of length C), not the single number "
+        f"{a}: with a softmax one number is ambiguous. kornia 0.9 and MONAI 1.5 (use_softmax=True) read it as "
+        f"1 - alpha for class 0 (background) and alpha for every other class: write that as {convention}. "
+        f"Multiplying every class's loss by alpha, as some tutorials do, only rescales the loss. For weights "
+        f"from class frequencies use focal_teach.class_weights(labels); for the paper's alpha (positives "
+        f"alpha, negatives 1 - alpha, one sigmoid per class) use binary_focal_loss(alpha=...)."
+    )
+
+
 def check_class_alpha(alpha, num_classes: int | None, device=None) -> Tensor | None:
     """One non-negative, finite weight per class, as a 1-D floating tensor."""
     if alpha is None:
         return None
     if _is_number(alpha) or (isinstance(alpha, Tensor) and alpha.dim() == 0):
-        value = alpha.item() if isinstance(alpha, Tensor) else alpha
-        raise ValueError(
-            f"focal_loss takes one alpha per class (a list or 1-D tensor of length C), not the single "
-            f"number {value}. With softmax one alpha multiplies every example's loss by the same "
-            f"constant: it only rescales the loss (like the learning rate) and does nothing for class "
-            f"balance. Pass per-class weights, e.g. alpha=[0.25, 0.75] or focal_teach.class_weights(counts), "
-            f"or use binary_focal_loss(alpha=...) for the paper's positive/negative alpha."
-        )
+        raise ValueError(_scalar_class_alpha_message(alpha.item() if isinstance(alpha, Tensor) else alpha, num_classes))
     if isinstance(alpha, bool):
         raise TypeError("alpha must be None or one weight per class; got a bool")
     if isinstance(alpha, Tensor) and device is not None and alpha.device != torch.device(device):
@@ -395,7 +436,10 @@ def check_class_indices(target: Tensor, num_classes: int, ignore_index: int | No
 def check_class_layout(input: Tensor, target: Tensor) -> None:
     """``F.cross_entropy``'s layout: input [N, C, d1, ...], target [N, d1, ...]."""
     if not isinstance(target, Tensor):
-        raise TypeError(f"target must be a torch.Tensor of class indices; got {type(target).__name__}")
+        raise TypeError(
+            f"target must be a torch.Tensor of class indices; got {type(target).__name__} "
+            f"(convert it with torch.as_tensor(target))"
+        )
     if input.dim() < 2:
         raise ValueError(
             f"input must have shape [N, C] or [N, C, d1, ...] (classes along dim 1); got {_shape(input)}. "
@@ -424,7 +468,9 @@ def check_class_layout(input: Tensor, target: Tensor) -> None:
 def check_binary_layout(input: Tensor, target) -> None:
     """Same shape exactly: broadcasting [N] against [N, 1] would silently give an [N, N] loss."""
     if not isinstance(target, Tensor):
-        raise TypeError(f"target must be a torch.Tensor of labels; got {type(target).__name__}")
+        raise TypeError(
+            f"target must be a torch.Tensor of labels; got {type(target).__name__} (convert it with torch.as_tensor(target))"
+        )
     if target.shape == input.shape:
         return
     hint = ""
@@ -451,3 +497,40 @@ def check_real(value, name: str, *, minimum: float | None = None, exclusive: boo
         bound = "" if minimum is None else f" {'>' if exclusive else '≥'} {minimum:g}"
         raise ValueError(f"{name} must be a finite number{bound}; got {value}.{' ' + hint if hint else ''}")
     return value
+
+
+# ---------------------------------------------------------------- TorchScript
+
+
+def torchscript_error(name: str) -> RuntimeError:
+    """The error a user sees on scripting or tracing a loss (see :func:`refuses_torchscript`)."""
+    return RuntimeError(
+        f"{name} does not support TorchScript (torch.jit.script, torch.jit.trace): its gradient is a "
+        f"custom torch.autograd.Function, which TorchScript can neither script nor save, and TorchScript "
+        f"is deprecated (PyTorch 2.13: 'Please switch to torch.compile or torch.export'). To speed up "
+        f"training use torch.compile(model); to export, torch.export.export, which captures the loss's "
+        f"value (not its backward); or script the network alone and call {name} outside it."
+    )
+
+
+def refuses_torchscript(obj):
+    """Mark a loss (function or nn.Module class) as refusing TorchScript, with a clear error.
+
+    ``torch.jit.script`` calls ``__prepare_scriptable__`` on what it compiles: a module and each
+    of its submodules, a function, and every function a scripted function calls. Without this
+    hook scripting fails deep in the compiler on an annotation; tracing is refused by
+    :func:`check_not_traced`, since a traced graph holding the Function could not be saved.
+    """
+    name = obj.__name__
+
+    def __prepare_scriptable__(*_):
+        raise torchscript_error(name)
+
+    obj.__prepare_scriptable__ = __prepare_scriptable__
+    return obj
+
+
+def check_not_traced(name: str) -> None:
+    """Refuse ``torch.jit.trace`` (torch.compile and torch.export see False here)."""
+    if torch.jit.is_tracing():
+        raise torchscript_error(name)

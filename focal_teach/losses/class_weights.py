@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ._validation import check_real
+
 __all__ = ["class_counts", "class_weights"]
 
 METHODS = ("inverse", "effective")
@@ -55,7 +57,9 @@ def class_weights(
     if (labels is None) == (counts is None):
         raise TypeError("give exactly one of labels (the class of each example) or counts= (examples per class)")
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+        raise ValueError(
+            f"Invalid method: {method!r} is not a valid value for method; use one of {', '.join(map(repr, METHODS))}"
+        )
     if counts is None:
         n = class_counts(labels, num_classes).double()
     else:
@@ -75,7 +79,8 @@ def class_weights(
     if method == "inverse":
         raw = 1.0 / n
     else:
+        beta = check_real(beta, "beta", hint="Cui et al. use 0.9, 0.99, 0.999 or 0.9999.")
         if not 0.0 <= beta < 1.0:
-            raise ValueError(f"beta must lie in [0, 1) for method='effective'; got {beta}")
+            raise ValueError(f"beta must lie in [0, 1) for method='effective'; got {beta}. Cui et al. use 0.9 to 0.9999.")
         raw = (1.0 - beta) / (1.0 - torch.pow(torch.tensor(beta, dtype=torch.float64), n))
     return (raw * (n.numel() / raw.sum())).float()

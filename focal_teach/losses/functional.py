@@ -22,7 +22,7 @@ from torch import Tensor
 
 from ._arguments import BinaryArguments, SoftmaxArguments, binary_arguments, softmax_arguments
 from ._kernels import SigmoidFocalLoss, SoftmaxFocalLoss, compute_dtype, in_dtype, log_target_probability, masked_pow, safe_index
-from ._validation import check_probabilities
+from ._validation import check_from_logits, check_not_traced, check_probabilities, refuses_torchscript
 
 __all__ = ["focal_loss", "binary_focal_loss"]
 
@@ -31,6 +31,7 @@ Gamma = float | Tensor | Callable[[Tensor], Tensor]
 which may require grad; or a callable of the detached p_t returning such a tensor."""
 
 
+@refuses_torchscript
 def focal_loss(
     input: Tensor,
     target: Tensor,
@@ -89,7 +90,9 @@ def focal_loss(
         >>> target = torch.randint(5, (8,))
         >>> focal_loss(logits, target, gamma=2.0).backward()
     """
+    check_not_traced("focal_loss")
     args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
+    check_from_logits(from_logits)
     with args.index_errors_explained():
         if from_logits:  # the fused kernel reduces too
             return in_dtype(_softmax_focal(args, args.reduction), args.input.dtype)
@@ -123,6 +126,7 @@ def _focal_from_probabilities(args: SoftmaxArguments) -> Tensor:
     return loss if ignored is None else loss.masked_fill(ignored, 0.0)
 
 
+@refuses_torchscript
 def binary_focal_loss(
     input: Tensor,
     target: Tensor,
@@ -164,7 +168,9 @@ def binary_focal_loss(
     Differentiable in ``input``, in soft targets that require grad (distillation), ``alpha``
     and ``gamma``; twice over, under ``torch.func`` and ``torch.compile``; no host sync.
     """
+    check_not_traced("binary_focal_loss")
     args = binary_arguments(input, target, gamma, alpha, reduction)
+    check_from_logits(from_logits)
     return args.reduce(_binary_focal(args) if from_logits else _binary_from_probabilities(args))
 
 

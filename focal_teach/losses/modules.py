@@ -6,12 +6,21 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from ._validation import check_binary_alpha, check_class_alpha, check_gamma, check_reduction
+from ._validation import (
+    check_binary_alpha,
+    check_class_alpha,
+    check_gamma,
+    check_ignore_index,
+    check_not_traced,
+    check_reduction,
+    refuses_torchscript,
+)
 from .functional import Gamma, binary_focal_loss, focal_loss
 
 __all__ = ["FocalLoss", "BinaryFocalLoss"]
 
 
+@refuses_torchscript
 class FocalLoss(nn.Module):
     r"""Softmax focal loss :math:`-\alpha_t (1 - p_t)^\gamma \log p_t`; see :func:`focal_teach.focal_loss`.
 
@@ -35,11 +44,12 @@ class FocalLoss(nn.Module):
         super().__init__()
         self.gamma = check_gamma(gamma, allow_callable=True)
         self.reduction = check_reduction(reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = check_ignore_index(ignore_index)
         weights = check_class_alpha(alpha, num_classes=None)
         self.register_buffer("alpha", None if weights is None else weights.detach().clone())
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        check_not_traced("FocalLoss")
         return focal_loss(input, target, self.gamma, self.alpha, self.reduction, self.ignore_index)
 
     def extra_repr(self) -> str:
@@ -47,6 +57,7 @@ class FocalLoss(nn.Module):
         return f"gamma={self.gamma}, alpha={alpha}, reduction={self.reduction!r}, ignore_index={self.ignore_index}"
 
 
+@refuses_torchscript
 class BinaryFocalLoss(nn.Module):
     r"""Sigmoid focal loss :math:`\alpha_t (1 - p_t)^\gamma\,\mathrm{BCE}`; see :func:`focal_teach.binary_focal_loss`.
 
@@ -62,6 +73,7 @@ class BinaryFocalLoss(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        check_not_traced("BinaryFocalLoss")
         return binary_focal_loss(input, target, self.gamma, self.alpha, self.reduction)
 
     def extra_repr(self) -> str:

@@ -1,11 +1,20 @@
 """Bad input gets a clear error that says what is wrong and how to fix it, never a silent broadcast."""
 
 import math
+import re
 
 import pytest
 import torch
 
-from focal_teach import BinaryFocalLoss, FocalLoss, binary_focal_loss, focal_loss, poly1_focal_loss
+from focal_teach import (
+    BinaryFocalLoss,
+    FocalLoss,
+    binary_focal_loss,
+    binary_focal_loss_star,
+    binary_poly1_focal_loss,
+    focal_loss,
+    poly1_focal_loss,
+)
 from focal_teach.losses import set_validate_args
 
 
@@ -107,6 +116,20 @@ def test_scalar_alpha_for_softmax_explains_why(alpha):
         FocalLoss(alpha=alpha)
 
 
+def test_scalar_alpha_message_gives_kornias_and_monais_reading_as_weights():
+    """kornia 0.9 and MONAI 1.5 (softmax) weight class 0 by 1 - alpha, every other class by alpha;
+    the message's alpha list, passed back, is exactly that."""
+    x, t = x_t(c=5)
+    with pytest.raises(ValueError, match=r"kornia 0.9 and MONAI 1.5 .*1 - alpha for class 0 \(background\)") as raised:
+        focal_loss(x, t, alpha=0.25)
+    written = re.search(r"alpha=(\[0.75\] \+ \[0.25\] \* 4)", str(raised.value)).group(1)
+    weights = eval(written)  # noqa: S307 (the message's own expression)
+    assert weights == [0.75, 0.25, 0.25, 0.25, 0.25]
+    focal_loss(x, t, alpha=weights)  # accepted
+    with pytest.raises(ValueError, match=r"alpha=\[0.75\] \+ \[0.25\] \* \(C - 1\) for C classes"):
+        FocalLoss(alpha=0.25)  # before it sees the input, C is not known
+
+
 def test_alpha_of_the_wrong_length_or_negative():
     x, t = x_t()
     with pytest.raises(ValueError, match="alpha has 3 weights but input has 5 classes"):
@@ -159,12 +182,30 @@ def test_callable_gamma_returning_nonsense():
         focal_loss(x, t, gamma=lambda p: torch.ones(3))
 
 
-def test_unknown_reduction():
-    x, t = x_t()
-    with pytest.raises(ValueError, match=r"reduction must be one of 'mean', 'sum', 'none'; got 'avg'"):
-        focal_loss(x, t, reduction="avg")
-    with pytest.raises(ValueError, match="reduction"):
-        binary_focal_loss(torch.randn(4), torch.ones(4), reduction="batchmean")
+REDUCTION_TAKERS = {
+    "focal_loss": lambda r: focal_loss(*x_t(), reduction=r),
+    "binary_focal_loss": lambda r: binary_focal_loss(torch.randn(4), torch.ones(4), reduction=r),
+    "FocalLoss": lambda r: FocalLoss(reduction=r),
+    "BinaryFocalLoss": lambda r: BinaryFocalLoss(reduction=r),
+    "poly1_focal_loss": lambda r: poly1_focal_loss(*x_t(), reduction=r),
+    "binary_poly1_focal_loss": lambda r: binary_poly1_focal_loss(torch.randn(4), torch.ones(4), reduction=r),
+    "binary_focal_loss_star": lambda r: binary_focal_loss_star(torch.randn(4), torch.ones(4), reduction=r),
+}
+
+
+@pytest.mark.parametrize("entry", REDUCTION_TAKERS)
+@pytest.mark.parametrize("bad", ["avg", "xyz", "Mean", None, 1])
+def test_invalid_reduction_is_named_with_the_choices(entry, bad):
+    """As torch ("... is not a valid value for reduction") and torchvision ("Invalid ...")."""
+    message = rf"^Invalid reduction: {re.escape(repr(bad))} is not a valid value for reduction; use one of 'mean', 'sum', 'none'"
+    with pytest.raises(ValueError, match=message):
+        REDUCTION_TAKERS[entry](bad)
+
+
+@pytest.mark.parametrize("bad, meant", [("avg", "mean"), ("elementwise_mean", "mean"), ("batchmean", "mean"), (None, "none")])
+def test_other_libraries_reductions_get_a_suggestion(bad, meant):
+    with pytest.raises(ValueError, match=rf"\(did you mean '{meant}'\?\)$"):
+        focal_loss(*x_t(), reduction=bad)
 
 
 @pytest.mark.parametrize("target", [torch.tensor([0.0, 2.0]), torch.tensor([-1, 1]), torch.tensor([0.5, math.nan])])
@@ -182,7 +223,29 @@ def test_probabilities_outside_unit_interval():
 
 
 def test_non_tensor_and_integer_inputs():
-    with pytest.raises(TypeError, match="input must be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"input must be a torch.Tensor; got list \(convert it with torch.as_tensor\(input\)\)"):
         focal_loss([[0.1, 0.2]], torch.tensor([0]))
+    with pytest.raises(TypeError, match=r"target must be a torch.Tensor of class indices; got list.*torch.as_tensor\(target\)"):
+        focal_loss(torch.randn(2, 3), [0, 1])
+    with pytest.raises(TypeError, match=r"target must be a torch.Tensor of labels; got list.*torch.as_tensor\(target\)"):
+        binary_focal_loss(torch.randn(2), [0, 1])
     with pytest.raises(TypeError, match=r"floating-point.*\.float\(\)"):
         focal_loss(torch.ones(2, 3, dtype=torch.long), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("bad", ["False", 0, None])
+def test_from_logits_must_be_a_bool(bad):
+    """A string "False" is truthy: without the check it would silently take logits."""
+    with pytest.raises(TypeError, match=r"^from_logits must be True \(input holds logits, the default\) or False"):
+        focal_loss(*x_t(), from_logits=bad)
+    with pytest.raises(TypeError, match="^from_logits must be True"):
+        binary_focal_loss(torch.randn(4), torch.ones(4), from_logits=bad)
+
+
+@pytest.mark.parametrize("bad", ["-100", -100.0, True])
+def test_ignore_index_must_be_an_int_or_none(bad):
+    with pytest.raises(TypeError, match=r"^ignore_index must be an int, the target value to skip.*or None"):
+        focal_loss(*x_t(), ignore_index=bad)
+    with pytest.raises(TypeError, match="^ignore_index must be an int"):
+        FocalLoss(ignore_index=bad)  # at construction, not at the first call
+

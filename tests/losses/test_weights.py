@@ -56,12 +56,14 @@ def test_bad_input():
         class_weights()
     with pytest.raises(TypeError, match="exactly one of labels"):
         class_weights([0, 1], counts=[1, 1])
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match="^Invalid method: 'sqrt' is not a valid value for method; use one of 'inverse', 'effective'"):
         class_weights([0, 1], method="sqrt")
     with pytest.raises(ValueError, match=r"class\(es\) \[1\] have no examples"):
         class_weights(counts=[3, 0, 2])
     with pytest.raises(ValueError, match="beta must lie in"):
         class_weights(counts=[3, 2], method="effective", beta=1.0)
+    with pytest.raises(TypeError, match="beta must be a real number; got str. Cui et al. use"):
+        class_weights(counts=[3, 2], method="effective", beta="0.99")
     with pytest.raises(TypeError, match="integer class indices"):
         class_counts([0.5, 1.0])
     with pytest.raises(ValueError, match="drop padding"):
