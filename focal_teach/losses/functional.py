@@ -10,6 +10,12 @@ Lin, Goyal, Girshick, He and Dollár, "Focal Loss for Dense Object Detection", I
 the sigmoid form (``torchvision.ops.sigmoid_focal_loss``). Both compute the loss from
 log-probabilities and use the closed-form gradient (:mod:`focal_teach.losses._kernels`), so gradients
 stay finite for every γ ≥ 0, saturated logits included.
+
+TorchScript (``torch.jit.script``, ``torch.jit.trace``) is refused with an error that says what
+to use instead: the gradient is a custom ``torch.autograd.Function``, which TorchScript can
+neither script nor save, and PyTorch 2.13 deprecates TorchScript in favour of ``torch.compile``
+(with which the losses compile, ``fullgraph=True``) and ``torch.export`` (which captures their
+value, not their backward).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._arguments import binary_arguments, softmax_arguments
-from ._validation import check_gamma, check_real
+from ._validation import check_gamma, check_not_traced, check_real, refuses_torchscript
 from ._kernels import compute_dtype, log_target_probability
 from .functional import Gamma, _binary_focal, _softmax_focal
 
@@ -134,6 +134,7 @@ def flsd_53_gamma(p_t) -> Tensor:
 # ---------------------------------------------------------------- FL*
 
 
+@refuses_torchscript
 def binary_focal_loss_star(
     input: Tensor,
     target: Tensor,
@@ -177,6 +178,7 @@ def binary_focal_loss_star(
         :math:`\sigma(\gamma x + \beta)`, not :math:`\sigma(x)`; to rank anchors (average
         precision) the logit :math:`x` itself is enough.
     """
+    check_not_traced("binary_focal_loss_star")
     gamma = check_gamma(gamma)  # a number: FL* divides by it
     if gamma == 0.0:
         raise ValueError(
@@ -201,6 +203,7 @@ _EPSILON_HINT = (
 )
 
 
+@refuses_torchscript
 def poly1_focal_loss(
     input: Tensor,
     target: Tensor,
@@ -247,6 +250,7 @@ def poly1_focal_loss(
     :math:`(1 - p_t)^{\gamma + 1}` is :math:`(\gamma + 1)(1 - p_t)^{\gamma}`. It is not fused:
     it costs about one ``F.cross_entropy`` more than :func:`focal_teach.focal_loss`.
     """
+    check_not_traced("poly1_focal_loss")
     epsilon = check_real(epsilon, "epsilon", minimum=-1.0, hint=_EPSILON_HINT)
     args = softmax_arguments(input, target, gamma, alpha, reduction, ignore_index)
     x = args.input.to(compute_dtype(args.input.dtype))
@@ -265,6 +269,7 @@ def poly1_focal_loss(
     return args.reduce(_softmax_focal(args._replace(gamma=gamma)) + poly)
 
 
+@refuses_torchscript
 def binary_poly1_focal_loss(
     input: Tensor,
     target: Tensor,
@@ -297,6 +302,7 @@ def binary_poly1_focal_loss(
     Returns:
         The loss in ``input``'s dtype: a scalar, or ``input``'s shape for ``"none"``.
     """
+    check_not_traced("binary_poly1_focal_loss")
     epsilon = check_real(epsilon, "epsilon", minimum=-1.0, hint=_EPSILON_HINT)
     args = binary_arguments(input, target, gamma, alpha, reduction)
     x, y = args.input.to(args.target.dtype), args.target
