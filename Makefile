@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help install chromium lab test test-fast bench notebooks clean
+.PHONY: help install chromium lab test test-fast bench notebooks assignments clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT))"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast  package tests and nbval in .venv only: no matrix, no browser"
 	@echo "make bench      focal loss vs F.cross_entropy and peers: time and memory"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom"
+	@echo "make assignments  graded assignments (Otter-Grader) into build/assignments/"
 
 # Re-installs only when the pinned environment changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -49,6 +50,11 @@ bench: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/nbtools.py execute
+
+# Student notebooks and autograders from assignments/*.toml; Otter-Grader is installed, pinned,
+# into build/grader/ (assignments/requirements.txt), not into the classroom's .venv.
+assignments: $(STAMP)
+	$(BIN)/python scripts/assignments.py build
 
 clean:
 	rm -rf $(VENV) .nox .pytest_cache .hypothesis build *.egg-info

@@ -46,8 +46,15 @@ from focal_teach.exercises.feedback import (
     stub,
     watched_call,
 )
-from focal_teach.experiments.calibration import expected_calibration_error
 from focal_teach.losses import alpha_weight, class_weights, focal_loss
+
+
+def expected_calibration_error(probs, labels, n_bins: int) -> float:
+    """focal_teach.experiments' ECE, imported when first needed: the experiments bring scikit-learn
+    and SciPy, which no other checker needs (an autograder's kernel starts a second faster)."""
+    from focal_teach.experiments.calibration import expected_calibration_error as ece
+
+    return ece(probs, labels, n_bins)
 
 __all__ = [
     "Exercise",
@@ -839,7 +846,7 @@ def _sequence_garbage(t: _Trial, gen: torch.Generator) -> None:
     if not torch.isfinite(out):
         t.fail(f"on {where} it returns {fmt(out)}: padding leaks into the loss.",
                "select the real tokens first, then compute: a mask multiplied in afterwards still computes 0 · NaN = NaN. "
-               "logits[tags != -100] (or F.cross_entropy's ignore_index) keeps padding out.")
+               "logits[tags != -100] keeps padding out of the loss and out of the gradient.")
     if not close(out, own):
         t.fail(f"on {where} it returns {fmt(out)}, but {fmt(own)} when the same padded positions hold ordinary logits.",
                "padding must change nothing: select the real tokens before computing anything.")
