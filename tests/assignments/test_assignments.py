@@ -26,11 +26,11 @@ import pytest
 from focal_teach.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import assignments as tool  # noqa: E402  (scripts/assignments.py)
-
 if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
     pytest.skip("the assignments are built and graded in the classroom environment (.venv) only", allow_module_level=True)
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import assignments as tool  # noqa: E402  (scripts/assignments.py)
 
 
 def _load(name: str, path: Path):
