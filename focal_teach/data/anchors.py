@@ -165,6 +165,7 @@ def make_dense_detection(
     amplitudes: tuple[float, float] = (1.0, 2.0),
     noise: float = 0.3,
     seed: int = 0,
+    slot: int = 128,
 ) -> DenseDetectionData:
     r"""Toy dense-detection data: objects of ``num_classes`` shapes among wide clutter and noise.
 
@@ -182,7 +183,7 @@ def make_dense_detection(
 
     Args:
         num_images: B.
-        num_positions: L, positions per image; at least 128 per object or distractor.
+        num_positions: L, positions per image; at least ``slot`` per object or distractor.
         objects_per_image: objects per image; their classes take turns (from a random first
             one), so that an image of K objects holds each class once.
         distractors_per_image: wide bumps or dips per image.
@@ -192,6 +193,10 @@ def make_dense_detection(
         amplitudes: the range of the objects' and distractors' amplitudes.
         noise: standard deviation of the Gaussian noise.
         seed: seeds a private generator: the same arguments give the same data.
+        slot: positions reserved for each object or distractor; each sits in the middle half
+            of its own slot, so objects never overlap when ``slot`` ≥ 2 × the widest object.
+            A smaller slot packs the same scene into fewer positions (fewer easy negatives
+            per positive); distractors then overlap their neighbours.
 
     Returns:
         A :class:`DenseDetectionData`.
@@ -207,13 +212,13 @@ def make_dense_detection(
     noise = check_real(noise, "noise", minimum=0.0)
     w_lo, w_hi = (check_real(w, "object_widths", minimum=0.0, exclusive=True) for w in object_widths)
     a_lo, a_hi = (check_real(a, "amplitudes", minimum=0.0) for a in amplitudes)
-    slot = 128  # one object or distractor per slot of 128 positions, centred in its middle half
+    slot = check_int(slot, "slot", 8)  # one object or distractor per slot, centred in its middle half
     slots = num_positions // slot
     bumps = objects_per_image + distractors_per_image
     if bumps > slots:
         raise ValueError(
             f"num_positions={num_positions} leaves room for {slots} objects and distractors ({slot} positions each); "
-            f"asked for {bumps}: use more positions or fewer objects"
+            f"asked for {bumps}: use more positions, fewer objects, or a smaller slot"
         )
     g = torch.Generator().manual_seed(check_seed(seed))
     u = torch.arange(num_positions, dtype=torch.float32)

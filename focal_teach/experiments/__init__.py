@@ -9,6 +9,11 @@
 - :mod:`~focal_teach.experiments.detection`: the toy dense detector, its loss and training.
 - :mod:`~focal_teach.experiments.sampling`: OHEM and 1:3 sampling, the paper's baselines.
 - :mod:`~focal_teach.experiments.calibration`: ECE and temperature scaling.
+- :mod:`~focal_teach.experiments.alternatives`: what to try instead of focal loss (asymmetric
+  loss, logit adjustment).
+- :mod:`~focal_teach.experiments.imbalance_map`: the sweep that measures when focal loss wins
+  (``python -m focal_teach.experiments.imbalance_map``), and its shipped results;
+  :mod:`~focal_teach.experiments.map_reading` reads them as paired gains.
 """
 
 from focal_teach._extras import require
@@ -47,6 +52,9 @@ from focal_teach.experiments.loss_shares import (  # noqa: E402
 from focal_teach.experiments.metrics import binary_metrics, classification_metrics  # noqa: E402
 from focal_teach.experiments.seeds import Difference, SeedResults, over_seeds, seed_everything  # noqa: E402
 from focal_teach.experiments.training import fit, predict  # noqa: E402
+from focal_teach.experiments.alternatives import asymmetric_loss, logit_adjusted_cross_entropy  # noqa: E402
+from focal_teach.experiments.imbalance_map import PAPER_NEG_PER_POS, load_imbalance_map  # noqa: E402
+from focal_teach.experiments.map_reading import classification_gains, detection_gains, gain_table  # noqa: E402
 
 __all__ = [
     "seed_everything",
@@ -83,4 +91,11 @@ __all__ = [
     "expected_calibration_error",
     "ece_sampling_floor",
     "fit_temperature",
+    "asymmetric_loss",
+    "logit_adjusted_cross_entropy",
+    "PAPER_NEG_PER_POS",
+    "load_imbalance_map",
+    "detection_gains",
+    "classification_gains",
+    "gain_table",
 ]

@@ -60,10 +60,14 @@ def anchor_cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
 
 def _top_n(keys: Tensor, n: Tensor) -> Tensor:
     """``True`` for the ``n`` largest finite keys of each row (``keys`` ``[..., L]``, ``n`` ``[...]``)."""
-    order = keys.argsort(-1, descending=True)
-    ranks = torch.empty_like(order)
-    ranks.scatter_(-1, order, torch.arange(keys.shape[-1]).expand_as(order).contiguous())
-    return (ranks < n.unsqueeze(-1)) & torch.isfinite(keys)
+    # topk of the largest n, not a full sort: a minibatch is a few hundred of tens of thousands
+    k = min(int(n.max()) if n.numel() else 0, keys.shape[-1])
+    chosen = torch.zeros_like(keys, dtype=torch.bool)
+    if k == 0:
+        return chosen
+    top = keys.topk(k, -1, sorted=True).indices
+    chosen.scatter_(-1, top, torch.arange(k).expand_as(top) < n.unsqueeze(-1))
+    return chosen & torch.isfinite(keys)
 
 
 def _select(keys: Tensor, positive: Tensor, candidate: Tensor, batch_size: int, positive_fraction: float | None) -> Tensor:

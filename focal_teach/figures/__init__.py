@@ -5,6 +5,7 @@
 - :mod:`~focal_teach.figures.classifiers`: trained classifiers: decision boundaries, PR curves,
   per-class bars, confusion matrices.
 - :mod:`~focal_teach.figures.calibration`: reliability diagrams.
+- :mod:`~focal_teach.figures.imbalance_map`: the imbalance map: paired gain against imbalance.
 - :mod:`~focal_teach.figures.style`: the colours they share.
 """
 
@@ -31,6 +32,7 @@ from focal_teach.figures.curves import (  # noqa: E402
     plot_modulating_factor,
     x_t_grid,
 )
+from focal_teach.figures.imbalance_map import mark_positions, plot_gain_grid, plot_gains  # noqa: E402
 from focal_teach.figures.style import NEGATIVE_COLOR, POSITIVE_COLOR, gamma_colors, run_colors  # noqa: E402
 
 __all__ = [
@@ -49,6 +51,9 @@ __all__ = [
     "plot_per_class",
     "plot_confusion_matrix",
     "reliability_diagram",
+    "plot_gains",
+    "plot_gain_grid",
+    "mark_positions",
     "POSITIVE_COLOR",
     "NEGATIVE_COLOR",
     "gamma_colors",

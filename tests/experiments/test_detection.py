@@ -241,3 +241,30 @@ def test_average_precision_of_a_perfect_a_random_and_a_diverged_model():
     assert math.isnan(anchor_average_precision(Oracle(torch.full_like(data.targets, math.nan)), data))
     noise = torch.randn(data.targets.shape, generator=torch.Generator().manual_seed(0))
     assert anchor_average_precision(Oracle(noise), data) < 0.05
+
+
+def test_average_precision_equals_scikit_learns_on_every_output_ties_included():
+    from sklearn.metrics import average_precision_score
+
+    data = make_dense_detection(4, **DATA, seed=3)
+    assert all(bool((data.targets[:, k] == 1).any()) for k in range(data.num_classes))
+    g = torch.Generator().manual_seed(1)
+    # coarse scores: many ties, some of them with the lowest-scored positive of each class
+    scores = (torch.randn(data.targets.shape, generator=g) + 2.0 * (data.targets == 1)).mul(2).round()
+    for k in range(data.num_classes):
+        y, s = data.targets[:, k].flatten(), scores[:, k].flatten()
+        keep = y != IGNORE
+        expected = average_precision_score(y[keep].numpy(), s[keep].double().numpy())
+        assert average_precision(scores, data.targets, per_class=True)[k] == expected  # exactly
+
+
+def test_training_without_records_trains_the_same_detectors():
+    data = make_dense_detection(2, **DATA, seed=4)
+    fns = [partial(dense_detection_loss, gamma=2.0, alpha=0.25)] * 2
+    recorded, lean = [detector(0), detector(1)], [detector(0), detector(1)]
+    train_detectors(recorded, [fns[0], fns[0]], data, iterations=10, lr=0.02)
+    traces = train_detectors(lean, [fns[0], fns[0]], data, iterations=10, lr=0.02, record=False)
+    assert traces[0].loss == []
+    for a, b in zip(recorded, lean):
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert torch.equal(p, q)

@@ -1,0 +1,123 @@
+"""The imbalance map's figures: paired gain against imbalance, and γ × imbalance (notebook 08).
+
+Every figure here reads :func:`focal_teach.experiments.map_reading.detection_gains` (or
+``classification_gains``): one :class:`~focal_teach.experiments.map_reading.Gain` per level and
+method, a paired difference over seeds. Curves are told apart by marker and dash pattern as
+well as colour; each level's sign count is written on the figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+from focal_teach.experiments.imbalance_map import PAPER_NEG_PER_POS
+from focal_teach.experiments.map_reading import Gain
+from focal_teach.figures.style import LINESTYLES, check_ax
+
+__all__ = ["plot_gains", "plot_gain_grid", "mark_positions"]
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def plot_gains(ax, gains: Sequence[Gain], contenders: Sequence[str], *, counts_for: str | None = None,
+               colors: Sequence | None = None, title: str | None = None, paper: bool = True):
+    """Each contender's mean paired gain over the baseline against negatives per positive (log axis), with its 95 % band.
+
+    Args:
+        ax: a matplotlib ``Axes``.
+        gains: from ``detection_gains`` or ``classification_gains``.
+        contenders: which contenders to draw (their labels), in legend order.
+        counts_for: write this contender's sign count ("11/12": seeds on which it is higher)
+            above each of its points.
+        colors: one colour per contender (default: ``tab10``).
+        title: the axes' title.
+        paper: mark the paper's regime (:data:`~focal_teach.experiments.imbalance_map.PAPER_NEG_PER_POS`)
+            with an arrow at the right edge when it lies beyond the axis.
+
+    Returns:
+        ``{contender: Line2D}``.
+    """
+    ax = check_ax(ax)
+    cmap = matplotlib.colormaps["tab10"]
+    colors = list(colors) if colors is not None else [cmap(i) for i in range(len(contenders))]
+    lines = {}
+    baseline = gains[0].baseline if gains else ""
+    metric = gains[0].difference.metric if gains else ""
+    for i, name in enumerate(contenders):
+        mine = sorted((g for g in gains if g.contender == name), key=lambda g: g.neg_per_pos)
+        if not mine:
+            continue
+        x = np.array([g.neg_per_pos for g in mine])
+        y = np.array([g.difference.mean for g in mine])
+        low, high = np.array([g.difference.interval for g in mine]).T
+        (line,) = ax.plot(x, y, color=colors[i], linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
+                          linewidth=1.8, markersize=6, label=name)
+        ax.fill_between(x, low, high, color=colors[i], alpha=0.15, linewidth=0)
+        lines[name] = line
+        if name == counts_for:
+            for g, xi, hi in zip(mine, x, high):
+                ax.annotate(f"{g.difference.wins}/{g.difference.n}", (xi, hi), textcoords="offset points", xytext=(0, 4),
+                            ha="center", fontsize=8, color=colors[i])
+    ax.axhline(0.0, color="0.2", linewidth=0.9)
+    ax.set_xscale("log")
+    ax.set_xlabel("negative outputs per positive (log scale)")
+    ax.set_ylabel(f"{metric.replace('_', ' ')}: gain over {baseline}\n(mean paired difference, 95 % band)")
+    if title:
+        ax.set_title(title)
+    if paper and gains and PAPER_NEG_PER_POS > max(g.neg_per_pos for g in gains):
+        ax.annotate("the paper's regime\n≈ 8·10⁴ →", xy=(1.0, 0.04), xycoords="axes fraction", ha="right", va="bottom",
+                    fontsize=8, color="0.25")
+    ax.grid(alpha=0.3, which="both")
+    return lines
+
+
+def plot_gain_grid(ax, gains: Sequence[Gain], contenders: Sequence[str], *, title: str | None = None, digits: int = 2):
+    """A contender × level grid of mean paired gains, each cell labelled "+0.05 / 11/12" (gain / sign count).
+
+    Cells whose 95 % interval straddles 0 are written in parentheses: no difference measured
+    there. The colour (a diverging map centred on 0) repeats what the text says.
+
+    Returns:
+        The ``AxesImage``.
+    """
+    ax = check_ax(ax)
+    level_list = sorted({(g.level, g.neg_per_pos) for g in gains})
+    by = {(g.level, g.contender): g for g in gains}
+    grid = np.full((len(contenders), len(level_list)), np.nan)
+    for i, name in enumerate(contenders):
+        for j, (level, _) in enumerate(level_list):
+            if (level, name) in by:
+                grid[i, j] = by[level, name].difference.mean
+    span = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() else 1.0
+    image = ax.imshow(grid, cmap="RdBu", norm=TwoSlopeNorm(0.0, -span, span), aspect="auto")
+    for i, name in enumerate(contenders):
+        for j, (level, _) in enumerate(level_list):
+            g = by.get((level, name))
+            if g is None:
+                continue
+            d = g.difference
+            value = f"{d.mean:+.{digits}f}"
+            text = f"{value}\n{d.wins}/{d.n}" if d.measured else f"({value})\n{d.wins}/{d.n}"
+            dark = abs(d.mean) > 0.55 * span
+            ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else "black")
+    ax.set_xticks(range(len(level_list)), [f"{npp:,.0f}" for _, npp in level_list], rotation=0, fontsize=8)
+    ax.set_yticks(range(len(contenders)), contenders)
+    ax.set_xlabel("negative outputs per positive")
+    if title:
+        ax.set_title(title)
+    return image
+
+
+def mark_positions(ax, positions: Mapping[str, float], *, color: str = "0.35"):
+    """Vertical dotted lines labelled with what sits there, e.g. ``{"notebook 06": 200}``."""
+    ax = check_ax(ax)
+    artists = []
+    for label, x in positions.items():
+        artists.append(ax.axvline(x, color=color, linestyle=":", linewidth=1.2))
+        artists.append(ax.annotate(label, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                                   textcoords="offset points", rotation=90, ha="left", va="top", fontsize=8, color=color))
+    return artists
