@@ -137,7 +137,7 @@ def other_cpu(session: nox.Session) -> None:
 def compat(session: nox.Session) -> None:
     """The peers of constraints/peers.txt beside focal_teach: their ported tests, and docs/peers.md checked."""
     session.install("-r", "constraints/peers.txt")
-    session.install("-c", "constraints/peers.txt", ".")  # its torch and numpy are the peers' own
+    session.install("-c", "constraints/peers.txt", "-e", ".")  # editable: the checkout as it is; torch is the peers' own
     versions(session, "torch", "torchvision", "kornia", "monai", "segmentation-models-pytorch", "keras")
     # pyproject's addopts name nbval, which this session does not install.
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=-rfE", *PARALLEL, "tests/compat",

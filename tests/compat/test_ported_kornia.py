@@ -11,7 +11,8 @@ What changed in the port, and only this: each test takes a ``kornia`` fixture, t
 or ``compat_mapping.kornia`` (the same signatures, on focal_teach's losses), in place of
 ``import kornia``; ``torch_optimizer`` (kornia's fixture) compiles with the backends kornia's
 conftest offers, "inductor" (what its CI runs, float32 only) and "jit" (TorchScript), and for
-focal_teach scripts focal_teach's own functions. Differences and their reasons: docs/peers.md,
+focal_teach scripts focal_teach's own functions, which refuse TorchScript: the test then checks
+that the refusal names torch.compile and torch.export, and compares eager with eager. Differences and their reasons: docs/peers.md,
 "The peers' own tests".
 """
 
@@ -31,7 +32,6 @@ from torch.testing import assert_close as _assert_close
 import compat_mapping
 import focal_teach
 
-HELPER_1_JIT = "fixed by helper-1: torch.jit.script(focal_loss / binary_focal_loss) fails on their annotations (defect b)"
 
 
 @pytest.fixture(params=["kornia", "focal_teach"])
@@ -48,8 +48,6 @@ def torch_optimizer(request, kornia, dtype):
     if backend == "inductor" and dtype != torch.float32:
         pytest.skip("kornia's CI compiles (KORNIA_TEST_OPTIMIZER=inductor) with float32 only")
     if backend == "jit" and kornia is not _kornia:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=HELPER_1_JIT))
-
         def script_focal_teach(op):  # called in the test: the test, not this fixture, fails
             try:
                 scripted = compat_mapping.kornia_losses_on(
