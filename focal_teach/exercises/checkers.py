@@ -97,7 +97,7 @@ class _Trial:
         if isinstance(error, NotImplementedError):
             problem = "stub"
         elif error is not None:
-            problem = f"raised {type(error).__name__}: {error}"
+            problem = f"raised {type(error).__name__}: {str(error).rstrip('.')}"
         if problem == "stub":
             raise _Stop(stub(self.name))
         if problem is None and out is None:
