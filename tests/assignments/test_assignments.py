@@ -105,8 +105,13 @@ def graded(tmp_path_factory):
     plan = {}
     for name, spec in SPECS.items():
         student = out / name / "student" / f"{name}.ipynb"
-        assert "BEGIN SOLUTION" not in student.read_text() and "grade(" not in student.read_text()
         exercises = [q["exercise"] for q in spec["questions"]]
+        text = student.read_text()
+        assert "BEGIN SOLUTION" not in text and "grade(" not in text and "seed=" not in text  # no solution, no test
+        for exercise in exercises:  # not a line of a reference solution's body (but its imports, which the notebook has)
+            body = [line.strip() for line in inspect.getsource(getattr(solutions, exercise)).splitlines()[1:]]
+            code = [line for line in body if len(line) > 12 and not line.startswith(("import ", "from "))]
+            assert code and not [line for line in code if json.dumps(line)[1:-1] in text], exercise
         plan[name] = {
             "solution": submission(student, {e: getattr(solutions, e) for e in exercises}, subs / f"{name}-solution.ipynb"),
             "blank": submission(student, {}, subs / f"{name}-blank.ipynb", extra_cell=REACH_OUT if name.startswith("a03") else None),

@@ -460,3 +460,17 @@ def test_the_watch_is_removed_afterwards_and_keeps_a_profiler():
     finally:
         sys.setprofile(None)
     assert sys.getprofile() is None
+
+
+def test_the_solutions_stay_out_of_the_students_path():
+    """Not importable where the notebooks run (notebooks/, the installed package), not in the package."""
+    import subprocess
+    import tomllib
+
+    root = Path(__file__).parents[2]
+    probe = "import importlib.util; print(importlib.util.find_spec('solutions'))"
+    found = subprocess.run([sys.executable, "-c", probe], cwd=root / "notebooks", capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "None"
+    include = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert include == ["focal_teach*"]  # the package is focal_teach and its subpackages only
+    assert not (root / "solutions" / "__init__.py").exists() and not (root / "focal_teach" / "solutions").exists()
