@@ -225,6 +225,7 @@ ROWS = """(kind) => {
 def test_slider_rows_reflow_with_their_readouts_in_view(browser, server, kind, artifacts):
     context = browser.new_context(viewport=viewport(1366))
     page, problems = _explorer_page(context, server, kind)
+    page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")  # no screenshot mid-scroll
     root = page.locator(f"#ft-{kind}")
     for width in VIEWPORTS:
         resize(page, width)
