@@ -59,9 +59,13 @@ def exact_sigmoid_map(x: torch.Tensor, y: torch.Tensor, gamma: float) -> torch.T
 
 
 def exact_softmax_map(x: torch.Tensor, t: torch.Tensor, gamma: float) -> torch.Tensor:
-    """(1 − p_t)^γ·(−log p_t) per position [N, *], in stable float64 (1 − p_t = −expm1(log p_t))."""
-    log_pt = torch.log_softmax(x.double(), 1).gather(1, t.unsqueeze(1)).squeeze(1)
-    return (-torch.expm1(log_pt)) ** gamma * -log_pt
+    """(1 − p_t)^γ·(−log p_t) per position [N, *], in stable float64, from the target's margin over the
+    other classes, d = x_t − logsumexp_{j≠t} x_j: 1 − p_t = σ(−d), −log p_t = softplus(−d). (Not from
+    log_softmax: at a margin of 30 its log p_t ≈ −1.9e-13 keeps only 3 digits even in float64.)"""
+    x = x.double()
+    index = t.unsqueeze(1)
+    d = x.gather(1, index).squeeze(1) - x.scatter(1, index, -math.inf).logsumexp(1)
+    return torch.sigmoid(-d) ** gamma * F.softplus(-d)
 
 
 def one_hot(t: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
