@@ -391,6 +391,7 @@ PRIVATE_ROUTES = [  # (exercise, a thin call into focal_teach's internals, the c
     ("binary_focal_loss", lambda x, y, g, a: focal_teach_kernels().SigmoidFocalLoss.apply(x, y, g, torch.where(y == 1, a, 1 - a))[0].mean(),
      "SigmoidFocalLoss"),
     ("binary_focal_loss", lambda x, y, g, a: binary_focal_loss(x, y, g, a, reduction="none").mean(), "binary_focal_loss"),
+    ("binary_focal_loss", lambda x, y, g, a: private_binary_focal(x, y, g, a), "binary_arguments"),
     ("sequence_focal_loss", lambda x, t, g: focal_teach.FocalLoss(gamma=g)(x.movedim(-1, 1), t), "FocalLoss"),
     ("expected_calibration_error", lambda p, l, n_bins=15: float(calibration_bins_ece(p, l, n_bins)), "calibration_bins"),
     ("class_weights", lambda n, b: torch.as_tensor(importlib.import_module("focal_teach.losses.class_weights").class_weights(counts=n, method="effective", beta=b)),
@@ -401,6 +402,12 @@ PRIVATE_ROUTES = [  # (exercise, a thin call into focal_teach's internals, the c
 
 def focal_teach_kernels():
     return importlib.import_module("focal_teach.losses._kernels")
+
+
+def private_binary_focal(x, y, g, a):
+    """functional._binary_focal, fed by the argument parser it expects: two private functions."""
+    functional = importlib.import_module("focal_teach.losses.functional")
+    return functional._binary_focal(functional.binary_arguments(x, y, g, a, "none")).mean()
 
 
 def focal_teach_terms():
