@@ -16,7 +16,8 @@ def reliability_diagram(
     """Reliability diagram: accuracy against confidence per bin, with the gap to the diagonal.
 
     Bars show the accuracy of each non-empty bin (from ``sklearn.calibration.calibration_curve``
-    on the top-class confidence); hatched red boxes span from it to the bin's mean confidence.
+    on the top-class confidence); hatched red boxes, lighter than the bars, span from it to the
+    bin's mean confidence.
     A calibrated model's bars end on the diagonal; bars below it mean over-confidence, above it
     under-confidence. The number of examples per bin is written above the axis, since a few
     bins usually hold most of them.
@@ -42,9 +43,11 @@ def reliability_diagram(
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     ax.bar(left, accuracy, width=width, align="edge", color=color, edgecolor="black", linewidth=0.6, label="accuracy")
+    # The gap box is filled half-white, so that where it lies inside a bar (under-confidence) it
+    # stays visible without colour, in greyscale and on a projector.
     ax.bar(
         left, mean_confidence - accuracy, bottom=accuracy, width=width, align="edge",
-        facecolor="none", edgecolor="tab:red", hatch="////", linewidth=0.8, label="gap to mean confidence",
+        facecolor=(1.0, 1.0, 1.0, 0.6), edgecolor="tab:red", hatch="////", linewidth=0.8, label="gap to mean confidence",
     )
     ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="calibrated")
     ece = expected_calibration_error(probs, labels, n_bins)
