@@ -83,10 +83,10 @@ QUESTIONS: dict[str, Question] = {
         "E_n = (1 - β^n) / (1 - β): between 1 (for n = 1) and 1 / (1 - β) (for n → ∞).",
     ),
     "05-padding-gradient": Question(
-        "With ignore_index, what is the gradient of the loss with respect to any logit of a padded position (exactly)?",
+        "With focal_loss and ignore_index, what is the gradient of the loss with respect to any logit of a padded position, even a NaN one (exactly)?",
         lambda: 0.0,
         0.0,
-        "an ignored position contributes nothing to the loss, whatever its logits are.",
+        "an ignored position contributes nothing to the loss, and focal_loss keeps its logits out of the arithmetic, NaN or not.",
     ),
     "06-first-iteration-loss": Question(
         "An untrained detector predicts p = 0.5 for each of 4,096 anchors, 4 of them positive: what is its cross-entropy, summed and divided by the number of positives?",
