@@ -51,9 +51,11 @@ def prior_bias(pi: float = 0.01) -> float:
 
     .. math:: b = -\log\frac{1 - \pi}{\pi}, \qquad \sigma(b) = \pi
 
-    Set as the bias of the last classification layer (whose weights start near 0), every anchor
-    starts out predicting "object" with probability π instead of 0.5, so the many negatives
-    start with a small loss. π = 0.01 gives b ≈ −4.595.
+    Set as the bias of the last classification layer, every anchor starts out predicting
+    "object" with probability about π instead of about 0.5, so the many negatives start with a
+    small loss. π = 0.01 gives b ≈ −4.595. (The paper also draws that layer's weights from a
+    Gaussian with σ = 0.01, so that every logit starts at b; :class:`TinyDetector` keeps
+    PyTorch's default weights, uniform in ±1/√fan_in, so its first logits spread around b.)
 
     Args:
         pi: the prior π, strictly between 0 and 1.

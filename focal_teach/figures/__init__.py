@@ -32,7 +32,7 @@ from focal_teach.figures.curves import (  # noqa: E402
     plot_modulating_factor,
     x_t_grid,
 )
-from focal_teach.figures.imbalance_map import mark_positions, plot_gain_grid, plot_gains  # noqa: E402
+from focal_teach.figures.imbalance_map import mark_positions, plot_gain_grid, plot_gains, plot_where_on_map  # noqa: E402
 from focal_teach.figures.style import NEGATIVE_COLOR, POSITIVE_COLOR, gamma_colors, run_colors  # noqa: E402
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "plot_gains",
     "plot_gain_grid",
     "mark_positions",
+    "plot_where_on_map",
     "POSITIVE_COLOR",
     "NEGATIVE_COLOR",
     "gamma_colors",

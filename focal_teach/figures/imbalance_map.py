@@ -9,18 +9,21 @@ well as colour; each level's sign count is written on the figure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from focal_teach.experiments.imbalance_map import PAPER_NEG_PER_POS
-from focal_teach.experiments.map_reading import Gain
+from focal_teach.experiments.imbalance_map import PAPER_NEG_PER_POS, load_imbalance_map
+from focal_teach.experiments.map_reading import Gain, classification_gains, detection_gains
 from focal_teach.figures.style import LINESTYLES, check_ax
 
-__all__ = ["plot_gains", "plot_gain_grid", "mark_positions"]
+__all__ = ["plot_gains", "plot_gain_grid", "mark_positions", "plot_where_on_map"]
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+METRIC_NAMES = {"test_ap": "AP", "validation_ap": "validation AP", "macro_f1": "macro-F1",
+                "balanced_accuracy": "balanced accuracy", "tail_recall": "tail recall"}
 
 
 def plot_gains(ax, gains: Sequence[Gain], contenders: Sequence[str], *, counts_for: str | None = None,
@@ -65,7 +68,7 @@ def plot_gains(ax, gains: Sequence[Gain], contenders: Sequence[str], *, counts_f
     ax.axhline(0.0, color="0.2", linewidth=0.9)
     ax.set_xscale("log")
     ax.set_xlabel("negative outputs per positive (log scale)")
-    ax.set_ylabel(f"{metric.replace('_', ' ')}: gain over {baseline}\n(mean paired difference, 95 % band)")
+    ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} gain over {baseline}\n(mean paired difference, 95 % band)")
     if title:
         ax.set_title(title)
     if paper and gains and PAPER_NEG_PER_POS > max(g.neg_per_pos for g in gains):
@@ -121,3 +124,44 @@ def mark_positions(ax, positions: Mapping[str, float], *, color: str = "0.35"):
         artists.append(ax.annotate(label, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
                                    textcoords="offset points", rotation=90, ha="left", va="top", fontsize=8, color=color))
     return artists
+
+
+def plot_where_on_map(ax, imbalance: float, *, task: str = "detection", label: str = "this notebook",
+                      rows: Sequence[dict] | None = None):
+    """The imbalance map in one panel, and where a problem sits on it (notebooks 03-07).
+
+    Detection: focal loss (γ = 2, α tuned) against tuned α-balanced CE, AP, at notebook 06's
+    budget and at 3× it. Classification: focal loss (γ = 2) and logit-adjusted CE against CE,
+    macro-F1. Both as mean paired gains with their 95 % bands, with a dotted line at
+    ``imbalance`` labelled ``label``.
+
+    Returns:
+        ``{curve label: Line2D}``.
+    """
+    ax = check_ax(ax)
+    rows = load_imbalance_map() if rows is None else rows
+    if task == "detection":
+        gains = [g for g in detection_gains(rows, "adam", 120) if g.contender == "FL γ = 2"]
+        longer = [g for g in detection_gains(rows, "adam", 360) if g.contender == "FL γ = 2"]
+        relabel = {"FL γ = 2": "FL γ = 2, 120 iterations"}
+        lines = plot_gains(ax, [_relabel(g, relabel) for g in gains], list(relabel.values()), paper=True,
+                           colors=["#5b2c83"])
+        lines.update(plot_gains(ax, [_relabel(g, {"FL γ = 2": "FL γ = 2, 360 iterations"}) for g in longer],
+                                ["FL γ = 2, 360 iterations"], paper=False, colors=["#c0392b"]))
+        ax.set_ylabel("AP gain over tuned α-CE\n(mean paired difference, 95 % band)")
+        ax.set_xlabel("negative outputs per positive (log scale)")
+    elif task == "classification":
+        gains = [g for g in classification_gains(rows, "macro_f1") if g.contender in ("FL γ = 2", "logit-adjusted CE")]
+        lines = plot_gains(ax, gains, ["FL γ = 2", "logit-adjusted CE"], paper=False, colors=["#5b2c83", "#1f6f43"])
+        ax.set_ylabel("macro-F1 gain over CE\n(mean paired difference, 95 % band)")
+        ax.set_xlabel("head/tail ratio of the training counts (log scale)")
+    else:
+        raise ValueError(f"task must be 'detection' or 'classification'; got {task!r}")
+    mark_positions(ax, {label: float(imbalance)})
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(f"Where {label} sits on the imbalance map (notebook 08)", fontsize=10)
+    return lines
+
+
+def _relabel(gain: Gain, names: Mapping[str, str]) -> Gain:
+    return replace(gain, contender=names.get(gain.contender, gain.contender))
