@@ -56,6 +56,8 @@ def shown(message: str) -> str:
 @pytest.fixture(scope="module")
 def context(browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(120_000)  # a machine shared by many jobs can take > 30 s to load a page
+    ctx.set_default_navigation_timeout(120_000)
     yield ctx
     ctx.close()
 

@@ -25,13 +25,24 @@ PHONES = [w for w in VIEWPORTS if w < 600]
 AXE_WIDTHS = (1366, 320)  # axe on every page at these; the layout check at every width
 
 
+# Generous: on a machine shared by many jobs a page with 400 kB of explorer data took > 30 s to load.
+TIMEOUT_MS = 120_000
+
+
 def viewport(width: int) -> dict:
     return {"width": width, "height": VIEWPORTS[width]}
 
 
+def new_context(browser, width: int, **options):
+    ctx = browser.new_context(viewport=viewport(width), **options)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+    return ctx
+
+
 @pytest.fixture(scope="module")
 def context(browser):
-    ctx = browser.new_context(viewport=viewport(1366))
+    ctx = new_context(browser, 1366)
     yield ctx
     ctx.close()
 
@@ -63,7 +74,7 @@ def test_every_page_at_every_width_loads_cleanly_fits_and_passes_axe(browser, se
     by keyboard."""
     if not AXE.is_file():
         pytest.fail("site/node_modules/axe-core is missing: run `make site` (npm ci --prefix site)")
-    context = browser.new_context(viewport=viewport(1366))
+    context = new_context(browser, 1366)
     failures, report = [], []
     for path in pages:
         page, problems = open_page(context, server, path)
@@ -223,7 +234,7 @@ ROWS = """(kind) => {
 
 @pytest.mark.parametrize("kind", sorted(EXPLORER_PAGES))
 def test_slider_rows_reflow_with_their_readouts_in_view(browser, server, kind, artifacts):
-    context = browser.new_context(viewport=viewport(1366))
+    context = new_context(browser, 1366)
     page, problems = _explorer_page(context, server, kind)
     page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")  # no screenshot mid-scroll
     root = page.locator(f"#ft-{kind}")
@@ -267,7 +278,7 @@ def _frames(page, n=3):
 def test_back_to_top_never_covers_a_slider(browser, server, kind, artifacts):
     """At each phone width: scroll so that the α slider sits where the button appears, scroll up
     a little (furo then shows "Back to top"), and tap the slider: α moves, the page stays put."""
-    context = browser.new_context(viewport=viewport(PHONES[0]), has_touch=True)
+    context = new_context(browser, PHONES[0], has_touch=True)
     page, problems = _explorer_page(context, server, kind)
     page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
     slider = page.locator(f"#ft-{kind} input[name='alpha']")
@@ -304,7 +315,7 @@ def test_back_to_top_never_covers_a_slider(browser, server, kind, artifacts):
 def test_a_slider_reached_by_tab_is_not_under_the_sticky_header(browser, server, kind):
     """At each phone width: park the γ slider under the sticky header, Tab to it from the control
     before: the browser must bring it fully into view, below the header and clear of "Back to top"."""
-    context = browser.new_context(viewport=viewport(PHONES[0]))
+    context = new_context(browser, PHONES[0])
     page, problems = _explorer_page(context, server, kind)
     page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
     slider = f"#ft-{kind} input[name=gamma]"
@@ -332,7 +343,7 @@ def test_a_slider_reached_by_tab_is_not_under_the_sticky_header(browser, server,
 def test_search_finds_the_notebooks(context, server):
     """Sphinx's own search (no server side): a query for "calibration" lists notebook 07."""
     page, problems = open_page(context, server, "search.html?q=calibration")
-    page.wait_for_selector("#search-results li a", timeout=10_000)
+    page.wait_for_selector("#search-results li a", timeout=TIMEOUT_MS)
     hrefs = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.getAttribute('href'))")
     assert any("07_calibration" in href for href in hrefs), hrefs
     assert problems == []
