@@ -459,8 +459,9 @@ def render(data: dict) -> str:
     add("## The peers' own tests, ported")
     add("")
     add("Each upstream test runs twice, against the peer and against focal_teach through the argument mapping "
-        "of `tests/compat/compat_mapping.py`: a test that passes for the peer and fails for focal_teach is a "
-        "difference, listed below with its reason.")
+        "of `tests/compat/compat_mapping.py` (except kornia's `test_dynamo` compiled with inductor, which runs "
+        "for focal_teach only: compiling kornia itself is kornia's CI's test, and the slowest here): a test that "
+        "passes for the peer and fails for focal_teach is a difference, listed below with its reason.")
     add("")
     add("| suite | upstream | commit | port |")
     add("|---|---|---|---|")
