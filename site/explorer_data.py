@@ -24,9 +24,9 @@ checked when written and by the tests). The p_t grid is the notebook's (``p_t_gr
 0.001 to 1) made denser where the curves change fastest: log-spaced in p_t near 0 and in
 1 - p_t near 1 (down to 1 - p_t = 1e-5, beyond the last pixel of any screen).
 
-The colours of the thin γ curves are viridis from 0 to 0.5 (not the notebooks' 0 to 0.85, whose
-light end has 1.7:1 against white): each has at least 3:1 against white and against the chart's
-grey shading (WCAG 1.4.11), and each γ keeps its own line style.
+The colours of the thin γ curves are the notebooks' (``focal_teach.figures.style.gamma_colors``,
+viridis from 0 to 0.5): each has at least 3:1 against white and against the chart's grey shading
+(WCAG 1.4.11, checked here), and each γ keeps its own line style.
 
     python site/explorer_data.py OUTDIR      # writes OUTDIR/loss.js and OUTDIR/gradient.js
 """
@@ -48,6 +48,7 @@ from focal_teach.explorers.curves import ALPHA_STEP, GAMMA_STEP
 from focal_teach.figures.curves import PAPER_GAMMAS, format_share, p_t_grid, x_t_grid
 from focal_teach.figures.style import (
     LINESTYLES,
+    gamma_colors,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
     gamma_linestyles,
@@ -124,9 +125,7 @@ def contrast(color: str, background: str = "#ffffff") -> float:
 
 def family_colors(gammas) -> list[str]:
     """One colour per γ curve, dark to light as in the notebooks, each ≥ 3:1 on the chart (docstring)."""
-    cmap = matplotlib.colormaps["viridis"]
-    n = len(gammas)
-    colors = [matplotlib.colors.to_hex(cmap(0.5 * i / max(n - 1, 1))) for i in range(n)]
+    colors = [matplotlib.colors.to_hex(c) for c in gamma_colors(gammas)]  # the notebooks' own
     for color in colors:
         worst = min(contrast(color, bg) for bg in BACKGROUNDS)
         if worst < MIN_CONTRAST:
