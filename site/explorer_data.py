@@ -48,9 +48,9 @@ from focal_teach.explorers.curves import ALPHA_STEP, GAMMA_STEP
 from focal_teach.figures.curves import PAPER_GAMMAS, format_share, p_t_grid, x_t_grid
 from focal_teach.figures.style import (
     LINESTYLES,
-    gamma_colors,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
+    gamma_colors,
     gamma_linestyles,
 )
 from focal_teach.losses import focal_loss_grad, focal_term
