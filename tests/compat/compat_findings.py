@@ -246,10 +246,8 @@ class KerasBinary(Entry):
         if ignore_index is not None:
             raise Unsupported("no ignore_index argument")
         kwargs = {} if alpha is None else {"alpha": alpha}
-        if balancing is not None:
+        if balancing is not None:  # (otherwise Keras's default: False)
             kwargs["apply_class_balancing"] = balancing
-        elif alpha is not None:
-            kwargs["apply_class_balancing"] = True
         criterion = keras.losses.BinaryFocalCrossentropy(from_logits=True, gamma=gamma, reduction=_keras_reduction(reduction), **kwargs)
         return criterion(y.movedim(1, -1), x.movedim(1, -1))  # Keras: (y_true, y_pred), classes last
 
@@ -404,8 +402,8 @@ def probe_alpha(entry, activation, alpha, **kwargs):
         }
         if activation.startswith("softmax"):  # only the target's channel is non-zero: the three coincide
             answers = dict(list(answers.items())[:1])
-        scaled = {"α[c] weighs class c, and the loss is divided by Σα[c]/C (a weighted mean over classes)": (w * C / w.sum(), w * C / w.sum())}
-        answers.update(scaled)
+        answers["α[c] weighs class c, and the loss is divided by Σα[c]/C (a weighted mean over classes)"] = (w * C / w.sum(), w * C / w.sum())
+        answers["ignored"] = (1.0, 1.0)
     else:
         a = alpha
         w = torch.tensor([1 - a] + [a] * (C - 1), dtype=torch.float64).view(1, C, 1)
@@ -427,7 +425,7 @@ WEIGHTS: dict[str, tuple] = {}  # each α answer found: its weights of positives
 
 def probe_class_alpha_mean(entry, activation, mean, class_alpha_finding):
     """With per-class weights, what "mean" divides by."""
-    if class_alpha_finding.startswith("refused") or "divided by Σα" in class_alpha_finding:
+    if class_alpha_finding.startswith("refused") or class_alpha_finding == "ignored" or "divided by Σα" in class_alpha_finding:
         return None
     x, y = batch(entry.kind)
     pos, neg = WEIGHTS[class_alpha_finding]
@@ -636,7 +634,10 @@ def monai_softmax_notes(entry):
 
 
 def keras_binary_notes(entry, activation):
-    return {"alpha=0.25 with apply_class_balancing=True": probe_alpha(entry, activation, ALPHA, balancing=True)}
+    return {
+        "alpha=0.25 with apply_class_balancing=True": probe_alpha(entry, activation, ALPHA, balancing=True),
+        "alpha=[0.2, 0.3, 0.5] with apply_class_balancing=True": probe_alpha(entry, activation, CLASS_ALPHA, balancing=True),
+    }
 
 
 NOTES = {"monai": monai_notes, "monai-softmax": monai_softmax_notes}
