@@ -56,3 +56,13 @@ def expected_calibration_error(probs, labels, n_bins=15):
         if in_bin.any():
             ece += in_bin.float().mean() * (correct[in_bin].mean() - confidence[in_bin].mean()).abs()
     return float(ece)
+
+
+def tuned_alpha(rows, level, gamma):
+    method = "CE" if gamma == 0 else "FL"  # γ = 0 is α-balanced cross-entropy
+    scores = {}
+    for r in rows:
+        if (r["task"] == "detection" and r["level"] == level and r["method"] == method and r["gamma"] == gamma
+                and r["optimizer"] == "adam" and r["iterations"] == 120 and r["metric"] == "validation_ap"):
+            scores.setdefault(r["alpha"], []).append(r["value"])  # tuned on validation, never on test
+    return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))  # the best MEAN over the seeds

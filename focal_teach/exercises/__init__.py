@@ -23,6 +23,7 @@ from focal_teach.exercises.checkers import (
     check_focal_loss,
     check_modulating_factor,
     check_sequence_focal_loss,
+    check_tuned_alpha,
     grade,
 )
 from focal_teach.exercises.feedback import Feedback
@@ -38,6 +39,7 @@ __all__ = [
     "check_class_weights",
     "check_sequence_focal_loss",
     "check_expected_calibration_error",
+    "check_tuned_alpha",
     "check_answer",
     "Question",
     "QUESTIONS",

@@ -69,6 +69,7 @@ __all__ = [
     "check_class_weights",
     "check_sequence_focal_loss",
     "check_expected_calibration_error",
+    "check_tuned_alpha",
 ]
 
 
@@ -1009,8 +1010,113 @@ def check_expected_calibration_error(fn: Callable[..., float], part: str | None 
     return EXPECTED_CALIBRATION_ERROR.check(fn, part, seed)
 
 
+# ---------------------------------------------------------------- tuning α on the imbalance map (notebook 08)
+
+
+def _map_row(level, gamma, alpha, seed, metric, value, iterations=120, optimizer="adam", method=None):
+    return dict(task="detection", neg_per_pos=level / 5.0, method=method or ("CE" if gamma == 0 else "FL"), gamma=gamma,
+                alpha=alpha, seed=seed, metric=metric, value=value, level=level, optimizer=optimizer,
+                iterations=iterations, seed_neg_per_pos=level / 5.0)
+
+
+def _map_rows(validation: dict, test: dict, level=1024, gamma=2.0) -> list[dict]:
+    """Rows of one cell: {α: [value per seed]} for validation and test AP."""
+    rows = []
+    for metric, table in (("validation_ap", validation), ("test_ap", test)):
+        for alpha, values in table.items():
+            rows += [_map_row(level, gamma, alpha, s, metric, v) for s, v in enumerate(values)]
+    return rows
+
+
+def _alpha_answer(t: _Trial, rows: list[dict], level: int, gamma: float, where: str) -> float:
+    out = t.call(rows, level, gamma, where=where)
+    if out.numel() != 1 or not torch.isfinite(out.double()).all():
+        t.fail(f"on {where} it returns {fmt(out)}, not one α.", "return the α (a number) whose validation AP is highest.")
+    return float(out)
+
+
+def _tuning_split(t: _Trial, gen: torch.Generator) -> None:
+    # validation prefers α = 0.25, test prefers α = 0.5
+    rows = _map_rows({0.1: [0.50, 0.52, 0.48], 0.25: [0.60, 0.62, 0.61], 0.5: [0.55, 0.56, 0.54]},
+                     {0.1: [0.50, 0.51, 0.49], 0.25: [0.57, 0.58, 0.56], 0.5: [0.63, 0.64, 0.62]})
+    got = _alpha_answer(t, rows, 1024, 2.0, "a cell whose validation and test splits disagree")
+    if got == 0.5:
+        t.fail("it picks α = 0.5, the best TEST AP: it tunes on the test split.",
+               "tune on the validation split (metric == 'validation_ap'); the test AP of the chosen α is then a fair "
+               "estimate, because the test split played no part in choosing it.")
+    if got != 0.25:
+        t.fail(f"on a cell whose best mean validation AP is at α = 0.25, it returns {got:g}.",
+               "keep the rows with metric == 'validation_ap', average them per α over the seeds, take the α of the highest mean.")
+
+
+def _tuning_mean(t: _Trial, gen: torch.Generator) -> None:
+    # α = 0.1 has the single best seed, α = 0.5 the best mean
+    validation = {0.1: [0.90, 0.30, 0.35, 0.32], 0.25: [0.55, 0.50, 0.52, 0.51], 0.5: [0.60, 0.58, 0.61, 0.59]}
+    rows = _map_rows(validation, validation)  # the test split agrees: only the averaging is at stake
+    got = _alpha_answer(t, rows, 1024, 2.0, "a cell where one lucky seed is not the best on average")
+    if got == 0.1:
+        t.fail("it picks α = 0.1, whose single best seed is highest: one lucky seed decides.",
+               "average each α's validation AP over all the seeds (the same seeds for every α), then compare the means.")
+    if got != 0.5:
+        t.fail(f"on a cell whose best mean validation AP is at α = 0.5, it returns {got:g}.",
+               "average each α's validation AP over the seeds, then take the α of the highest mean.")
+
+
+def _tuning_cell(t: _Trial, gen: torch.Generator) -> None:
+    rows = _map_rows({0.1: [0.40, 0.42], 0.25: [0.50, 0.52], 0.5: [0.45, 0.44]}, {0.25: [0.5, 0.5]})
+    # the same α = 0.75 everywhere else, and better: another level, γ, budget, optimizer, and CE at this level
+    rows += [_map_row(4096, 2.0, 0.75, s, "validation_ap", 0.9) for s in range(2)]
+    rows += [_map_row(1024, 1.0, 0.75, s, "validation_ap", 0.9) for s in range(2)]
+    rows += [_map_row(1024, 2.0, 0.75, s, "validation_ap", 0.9, iterations=360) for s in range(2)]
+    rows += [_map_row(1024, 2.0, 0.75, s, "validation_ap", 0.9, optimizer="sgd", iterations=360) for s in range(2)]
+    rows += [_map_row(1024, 0.0, 0.75, s, "validation_ap", 0.9) for s in range(2)]
+    got = _alpha_answer(t, rows, 1024, 2.0, "a map with rows of other levels, γ, budgets and optimizers")
+    if got == 0.75:
+        t.fail("it picks α = 0.75, which exists only in rows of another level, γ, budget (360 iterations) or optimizer (SGD).",
+               "keep only the rows of this cell: task 'detection', this level, this γ (method 'FL', or 'CE' when γ = 0), "
+               "optimizer 'adam', 120 iterations.")
+    if got != 0.25:
+        t.fail(f"on the cell (1,024 positions, γ = 2) it returns {got:g}; its best mean validation AP is at α = 0.25.",
+               "filter the rows of this cell first, then average per α over the seeds.")
+
+
+def _tuning_map(t: _Trial, gen: torch.Generator) -> None:
+    from focal_teach.experiments.imbalance_map import load_imbalance_map
+    from focal_teach.experiments.map_reading import tuned_alpha
+
+    rows = load_imbalance_map()
+    cells = sorted({(r["level"], r["gamma"]) for r in rows if r["task"] == "detection" and r["method"] in ("CE", "FL")
+                    and r["optimizer"] == "adam" and r["iterations"] == 120})
+    for level, gamma in cells:
+        expected = tuned_alpha(rows, level, "CE" if gamma == 0 else "FL", gamma)
+        got = _alpha_answer(t, rows, level, gamma, f"the map's cell of {level:,} positions, γ = {gamma:g}")
+        if got != expected:
+            t.fail(f"on the map's cell of {level:,} positions, γ = {gamma:g}, it returns α = {got:g}; the best mean "
+                   f"validation AP there is at α = {expected:g}.",
+                   "for γ = 0 the rows are method 'CE' (α-balanced CE); else 'FL'. Compare the means over seeds exactly.")
+
+
+TUNED_ALPHA = Exercise(
+    "tuned_alpha", "the tuned α",
+    (Part("validation", "α is chosen on the validation split, not the test split", _tuning_split),
+     Part("mean", "each α's validation AP is averaged over the seeds", _tuning_mean),
+     Part("cell", "only the rows of this level, γ, budget and optimizer count", _tuning_cell),
+     Part("map", "the same α as the map's own reading, on every cell of the map", _tuning_map)),
+    "on 3 hand-made cells and every (level, γ) cell of the imbalance map",
+    (("empty sequence", "no row matched: for γ = 0 the rows are method 'CE' (α-balanced CE), for γ > 0 'FL'; "
+                        "and level, γ, optimizer 'adam' and 120 iterations must all match."),),
+    "filter the rows of the cell, keep metric == 'validation_ap', average per α, take the best.",
+)
+
+
+def check_tuned_alpha(fn: Callable[[list, int, float], float], part: str | None = None, seed: int = 0) -> Feedback:
+    """Check ``fn(rows, level, gamma)``: the α of highest mean validation AP over the seeds, for FL at
+    ``gamma`` (α-balanced CE for γ = 0), Adam, 120 iterations, on the imbalance map's rows."""
+    return TUNED_ALPHA.check(fn, part, seed)
+
+
 EXERCISES: dict[str, Exercise] = {
     e.name: e
     for e in (CROSS_ENTROPY_TERM, MODULATING_FACTOR, ALPHA_WEIGHT, FOCAL_LOSS, BINARY_FOCAL_LOSS, CLASS_WEIGHTS,
-              SEQUENCE_FOCAL_LOSS, EXPECTED_CALIBRATION_ERROR)
+              SEQUENCE_FOCAL_LOSS, EXPECTED_CALIBRATION_ERROR, TUNED_ALPHA)
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from focal_teach.exercises.feedback import Feedback, failed, passed
-from focal_teach.losses import focal_loss_grad, modulating_factor
+from focal_teach.losses import class_weights, focal_loss_grad, modulating_factor
 
 __all__ = ["Question", "QUESTIONS", "check_answer", "accepted_interval"]
 
@@ -22,6 +22,19 @@ def _equivalent_threshold(alpha: float) -> float:
 
 def _float32_sigmoid_saturation() -> float:
     logits = torch.arange(10.0, 20.0, 0.001, dtype=torch.float32)
+    return logits[torch.sigmoid(logits) == 1.0][0].item()
+
+
+def _imbalance_map_crossover() -> float:
+    # the map's experiments bring scikit-learn: imported only when this question is checked
+    from focal_teach.experiments.imbalance_map import load_imbalance_map
+    from focal_teach.experiments.map_reading import crossover
+
+    return crossover(load_imbalance_map())
+
+
+def _float16_sigmoid_saturation() -> float:
+    logits = torch.arange(4.0, 12.0, 0.001, dtype=torch.float32).to(torch.float16).unique()
     return logits[torch.sigmoid(logits) == 1.0][0].item()
 
 
@@ -106,6 +119,35 @@ QUESTIONS: dict[str, Question] = {
         0.0,
         "temperature scaling divides the logits by T before the softmax: e^1 / (e^1 + 2).",
         atol=0.005,
+    ),
+    "08-crossover": Question(
+        "From how many negative outputs per positive on does focal loss (its best γ, α tuned) beat tuned α-balanced CE "
+        "at every level of the imbalance map, at notebook 06's budget of 120 iterations (accepted within a factor of 2)?",
+        lambda: _imbalance_map_crossover(),
+        0.5,
+        "notebook 06 sits at about 200 negatives per positive and sees no gain; the paper's regime is about 80,000. "
+        "The answer lies in between: read it off the first figure below.",
+    ),
+    "09-float16-sigmoid-one": Question(
+        "From which logit x on does σ(x) round to exactly 1 in float16 (accepted within 1 %)?",
+        _float16_sigmoid_saturation,
+        0.01,
+        "σ(x) = 1 / (1 + e^(-x)) rounds to 1 once 1 - σ(x) ≈ e^(-x) is below half the gap between 1 and the float16 "
+        "number just below it, 2^-11 / 2 = 2^-12 (float16 keeps 10 bits after the binary point). Solve e^(-x) = 2^-12.",
+    ),
+    "09-alpha-twice": Question(
+        "Class weights make the tail class 50 times heavier than the head class. Applied twice (as α, and again on "
+        "each example's loss), how many times heavier than the head class is the tail class (accepted within 1 %)?",
+        lambda: (lambda w: (w[1] / w[0]).item() ** 2)(class_weights(counts=[100, 2], method="inverse")),
+        0.01,
+        "each example's loss is multiplied by its class's weight twice, so the ratio is (w_tail / w_head)^2.",
+    ),
+    "09-softmax-two-labels": Question(
+        "An example carries 2 of 10 labels. With a softmax over the 10 labels, what is the largest probability the "
+        "model can give both of them at once (exactly)?",
+        lambda: torch.softmax(torch.tensor([0.0, 0.0] + [-math.inf] * 8, dtype=torch.float64), 0)[0].item(),
+        0.0,
+        "a softmax's probabilities sum to 1, and the smaller of two probabilities is largest when they are equal.",
     ),
 }
 

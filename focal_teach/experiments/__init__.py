@@ -50,7 +50,7 @@ from focal_teach.experiments.loss_shares import (  # noqa: E402
     shares,
 )
 from focal_teach.experiments.metrics import binary_metrics, classification_metrics  # noqa: E402
-from focal_teach.experiments.seeds import Difference, SeedResults, over_seeds, seed_everything  # noqa: E402
+from focal_teach.experiments.seeds import Difference, SeedResults, over_seeds, portable_linear_init, seed_everything  # noqa: E402
 from focal_teach.experiments.training import fit, predict  # noqa: E402
 from focal_teach.experiments.alternatives import asymmetric_loss, logit_adjusted_cross_entropy  # noqa: E402
 from focal_teach.experiments.imbalance_map import PAPER_NEG_PER_POS, load_imbalance_map  # noqa: E402
@@ -58,6 +58,7 @@ from focal_teach.experiments.map_reading import classification_gains, detection_
 
 __all__ = [
     "seed_everything",
+    "portable_linear_init",
     "over_seeds",
     "SeedResults",
     "Difference",

@@ -35,6 +35,7 @@ __all__ = [
     "detection_gains",
     "classification_gains",
     "gain_table",
+    "crossover",
 ]
 
 
@@ -71,53 +72,75 @@ CLASSIFICATION_CONTENDERS = (
 )
 
 
-def _select(rows: Iterable[dict], **where) -> list[dict]:
-    return [r for r in rows if all(r[k] == v for k, v in where.items())]
+_KEY = ("task", "level", "optimizer", "iterations", "method", "gamma", "alpha", "metric")
+
+
+class _Index:
+    """The map's rows grouped once: (task, level, optimizer, iterations, method, γ, α, metric) -> {seed: value}."""
+
+    def __init__(self, rows: Iterable[dict]) -> None:
+        rows = list(rows)
+        self.size = len(rows)
+        self.cells: dict[tuple, dict[int, float]] = defaultdict(dict)
+        self.levels: dict[tuple, set[tuple[int, float]]] = defaultdict(set)
+        for r in rows:
+            key = tuple(r[k] for k in _KEY)
+            cell = self.cells[key]
+            if r["seed"] in cell:
+                raise ValueError(f"two rows for seed {r['seed']} of {dict(zip(_KEY, key))}")
+            cell[r["seed"]] = r["value"]
+            for scope in ((r["task"], None, None), (r["task"], r["optimizer"], None), (r["task"], r["optimizer"], r["iterations"])):
+                self.levels[scope].add((r["level"], r["neg_per_pos"]))
+
+    def alphas(self, level, optimizer, iterations, method, gamma, metric) -> dict:
+        """{α: {seed: value}} of one (level, budget, method, γ)."""
+        return {key[6]: cell for key, cell in self.cells.items()
+                if key[:6] == ("detection", level, optimizer, iterations, method, gamma) and key[7] == metric}
+
+
+def _index(rows) -> _Index:
+    """The rows' index. A map from load_imbalance_map keeps it (built on first use); other rows are indexed now."""
+    index = getattr(rows, "_map_index", None)
+    if isinstance(index, _Index) and index.size == len(rows):
+        return index
+    index = _Index(rows)
+    if hasattr(rows, "__dict__"):  # a MapRows list: keep the index for the next call
+        rows._map_index = index
+    return index
 
 
 def levels(rows: Sequence[dict], task: str = "detection", optimizer: str | None = None, iterations: int | None = None) -> list[tuple[int, float]]:
     """``(level, measured neg_per_pos)`` of a task, in increasing order (optionally of one optimizer and budget)."""
-    where = {"task": task}
-    if optimizer is not None:
-        where["optimizer"] = optimizer
-    if iterations is not None:
-        where["iterations"] = iterations
-    found = {(r["level"], r["neg_per_pos"]) for r in _select(rows, **where)}
-    return sorted(found)
-
-
-def _by_seed(rows: Iterable[dict]) -> dict[int, float]:
-    values = {}
-    for r in rows:
-        if r["seed"] in values:
-            raise ValueError(f"two rows for seed {r['seed']} of {r['method']} (γ = {r['gamma']}, α = {r['alpha']}): "
-                             "select one level, optimizer and budget")
-        values[r["seed"]] = r["value"]
-    return values
+    if iterations is not None and optimizer is None:
+        raise ValueError("give the optimizer with the iterations")
+    return sorted(_index(rows).levels.get((task, optimizer, iterations), ()))
 
 
 def tuned_alpha(rows: Sequence[dict], level: int, method: str, gamma: float, optimizer: str = "adam",
                 iterations: int = 120) -> float:
     """The α of highest validation AP (mean over the level's seeds) for ``method`` at ``gamma``."""
-    candidates = _select(rows, task="detection", level=level, method=method, gamma=gamma, optimizer=optimizer,
-                         iterations=iterations, metric="validation_ap")
-    by_alpha: dict[float, list[float]] = defaultdict(list)
-    for r in candidates:
-        by_alpha[r["alpha"]].append(r["value"])
+    return _tuned_alpha(_index(rows), level, method, gamma, optimizer, iterations)
+
+
+def _tuned_alpha(index: _Index, level, method, gamma, optimizer, iterations) -> float:
+    by_alpha = index.alphas(level, optimizer, iterations, method, gamma, "validation_ap")
     if not by_alpha:
         raise ValueError(f"the map has no {method} (γ = {gamma}) at level {level} with {optimizer}, {iterations} iterations")
-    return max(sorted(by_alpha, key=lambda a: (a is None, a)), key=lambda a: np.mean(by_alpha[a]))
+    return max(sorted(by_alpha, key=lambda a: (a is None, a)), key=lambda a: np.mean(list(by_alpha[a].values())))
 
 
 def contender_values(rows: Sequence[dict], contender: Contender, level: int, optimizer: str = "adam",
                      iterations: int = 120, metric: str = "test_ap") -> tuple[dict[int, float], float | None]:
     """``({seed: value}, α used)`` of one contender at one level (α tuned on validation where it says so)."""
+    return _contender_values(_index(rows), contender, level, optimizer, iterations, metric)
+
+
+def _contender_values(index: _Index, contender, level, optimizer, iterations, metric):
     alpha = contender.alpha
     if alpha == "tuned":
-        alpha = tuned_alpha(rows, level, contender.method, contender.gamma, optimizer, iterations)
-    where = dict(level=level, method=contender.method, optimizer=optimizer, iterations=iterations, metric=metric)
-    found = [r for r in _select(rows, **where) if r["gamma"] == contender.gamma and r["alpha"] == alpha]
-    return _by_seed(found), alpha
+        alpha = _tuned_alpha(index, level, contender.method, contender.gamma, optimizer, iterations)
+    key = ("detection", level, optimizer, iterations, contender.method, contender.gamma, alpha, metric)
+    return dict(index.cells.get(key, {})), alpha
 
 
 @dataclass(frozen=True)
@@ -135,15 +158,15 @@ class Gain:
     baseline_value: float
 
 
-def _gains(rows, task, contenders, baseline, level_list, optimizer, iterations, metric) -> list[Gain]:
+def _gains(index, contenders, baseline, level_list, optimizer, iterations, metric) -> list[Gain]:
     gains = []
     for level, neg_per_pos in level_list:
-        base, base_alpha = contender_values(rows, baseline, level, optimizer, iterations, metric)
+        base, base_alpha = _contender_values(index, baseline, level, optimizer, iterations, metric)
         if not base:
             continue
         for contender in contenders:
             try:
-                values, alpha = contender_values(rows, contender, level, optimizer, iterations, metric)
+                values, alpha = _contender_values(index, contender, level, optimizer, iterations, metric)
             except ValueError:
                 continue
             seeds = sorted(set(values) & set(base))
@@ -159,9 +182,9 @@ def detection_gains(rows: Sequence[dict], optimizer: str = "adam", iterations: i
                     contenders: Sequence[Contender] = DETECTION_CONTENDERS,
                     baseline: Contender = DETECTION_CONTENDERS[1]) -> list[Gain]:
     """Every contender against α-balanced CE (tuned α), at every detection level of this optimizer and budget."""
-    level_list = levels(rows, "detection", optimizer, iterations)
-    return _gains(rows, "detection", [c for c in contenders if c != baseline], baseline, level_list, optimizer,
-                  iterations, metric)
+    index = _index(rows)
+    level_list = sorted(index.levels.get(("detection", optimizer, iterations), ()))
+    return _gains(index, [c for c in contenders if c != baseline], baseline, level_list, optimizer, iterations, metric)
 
 
 def classification_gains(rows: Sequence[dict], metric: str = "macro_f1",
@@ -169,15 +192,18 @@ def classification_gains(rows: Sequence[dict], metric: str = "macro_f1",
                          baseline: Contender = CLASSIFICATION_CONTENDERS[0]) -> list[Gain]:
     """Every contender against plain CE, at every head/tail ratio, on ``metric`` (``macro_f1``,
     ``balanced_accuracy`` or ``tail_recall``)."""
-    level_list = levels(rows, "classification")
+    index = _index(rows)
     out = []
-    for level, ratio in level_list:
+    for level, ratio in sorted(index.levels.get(("classification", None, None), ())):
+        def values(c):
+            return {s: v for key, cell in index.cells.items() if key[0] == "classification" and key[1] == level
+                    and key[4] == c.method and key[5] == c.gamma and key[7] == metric for s, v in cell.items()}
+
+        b = values(baseline)
         for contender in contenders:
             if contender == baseline:
                 continue
-            where = dict(task="classification", level=level, metric=metric)
-            a = _by_seed(r for r in _select(rows, method=contender.method, **where) if r["gamma"] == contender.gamma)
-            b = _by_seed(r for r in _select(rows, method=baseline.method, **where) if r["gamma"] == baseline.gamma)
+            a = values(contender)
             seeds = sorted(set(a) & set(b))
             if not seeds:
                 continue
@@ -185,6 +211,25 @@ def classification_gains(rows: Sequence[dict], metric: str = "macro_f1",
             out.append(Gain(level, ratio, contender.label, baseline.label, None, None,
                             Difference(contender.label, baseline.label, metric, x - y), float(x.mean()), float(y.mean())))
     return out
+
+
+def crossover(rows: Sequence[dict], optimizer: str = "adam", iterations: int = 120) -> float | None:
+    """Where focal loss starts to win: the lowest measured imbalance from which on, at every
+    higher level too, some γ (α tuned) is measured ahead of tuned α-CE (its 95 % interval above 0).
+
+    ``None`` if the highest level measured is not such a level.
+    """
+    won = {}
+    for g in detection_gains(rows, optimizer, iterations):
+        if g.contender.startswith("FL"):
+            ahead = g.difference.measured and g.difference.mean > 0
+            won[g.neg_per_pos] = won.get(g.neg_per_pos, False) or ahead
+    start = None
+    for npp in sorted(won, reverse=True):
+        if not won[npp]:
+            break
+        start = npp
+    return start
 
 
 def gain_table(gains: Sequence[Gain], contenders: Sequence[str] | None = None, digits: int = 3) -> str:

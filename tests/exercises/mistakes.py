@@ -342,6 +342,42 @@ def ece_true_class(probs, labels, n_bins=15):
     return float(ece)
 
 
+# ---------------------------------------------------------------- tuned_alpha (notebook 08)
+
+
+def _cell_scores(rows, level, gamma, metric="validation_ap", method=None, filtered=True):
+    method = method or ("CE" if gamma == 0 else "FL")
+    scores = {}
+    for r in rows:
+        if r["metric"] != metric:
+            continue
+        if filtered and not (r["task"] == "detection" and r["level"] == level and r["method"] == method
+                             and r["gamma"] == gamma and r["optimizer"] == "adam" and r["iterations"] == 120):
+            continue
+        scores.setdefault(r["alpha"], []).append(r["value"])
+    return scores
+
+
+def ta_on_test(rows, level, gamma):
+    scores = _cell_scores(rows, level, gamma, metric="test_ap")
+    return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
+
+
+def ta_best_seed(rows, level, gamma):
+    scores = _cell_scores(rows, level, gamma)
+    return max(scores, key=lambda a: max(scores[a]))
+
+
+def ta_no_filter(rows, level, gamma):
+    scores = _cell_scores(rows, level, gamma, filtered=False)
+    return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
+
+
+def ta_fl_only(rows, level, gamma):
+    scores = _cell_scores(rows, level, gamma, method="FL")
+    return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
+
+
 _ = math  # mistakes may use math; keep the import for the assignments' pasted copies
 
 
@@ -399,4 +435,8 @@ MISTAKES = [
     _m("expected_calibration_error", ece_fixed_15_bins, {"n_bins"}, "ignores n_bins"),
     _m("expected_calibration_error", ece_floor_bins, {"confidence_one"}, "lands in no bin", "closed on the right"),
     _m("expected_calibration_error", ece_true_class, {"binning"}, "true label", "top-class"),
+    _m("tuned_alpha", ta_on_test, {"validation", "map"}, "best TEST AP", "validation split"),
+    _m("tuned_alpha", ta_best_seed, {"mean", "map"}, "lucky seed", "average"),
+    _m("tuned_alpha", ta_no_filter, {"cell", "map"}, "another level", "only the rows of this cell"),
+    _m("tuned_alpha", ta_fl_only, {"map"}, "γ = 0", "'CE'"),
 ]

@@ -26,6 +26,7 @@ from focal_teach.exercises import (
     check_focal_loss,
     check_modulating_factor,
     check_sequence_focal_loss,
+    check_tuned_alpha,
     grade,
 )
 
@@ -58,6 +59,7 @@ def rejects(feedback, *phrases):
         (check_class_weights, solutions.class_weights),
         (check_sequence_focal_loss, solutions.sequence_focal_loss),
         (check_expected_calibration_error, solutions.expected_calibration_error),
+        (check_tuned_alpha, solutions.tuned_alpha),
     ],
 )
 def test_accepts_correct_implementations(check, fn):

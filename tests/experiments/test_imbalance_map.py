@@ -51,7 +51,7 @@ def test_levels_keep_notebook_06s_scene_and_add_easy_background():
     assert default.targets.shape == (3, 3, 3 * 1024)  # notebook 06's training set: same images
     assert [d.objects.shape[:2] for d in (small, default, large)] == [(3, 4)] * 3
     ratios = [negatives_per_positive(d) for d in (small, default, large)]
-    assert ratios[0] < 50 < ratios[1] < 250 < 1000 < ratios[2]
+    assert ratios[0] < 100 < ratios[1] < 250 < 1000 < ratios[2]
     assert abs(default.num_positives - large.num_positives) < 0.3 * default.num_positives  # same objects, more background
 
 
@@ -74,7 +74,7 @@ def test_gradient_shares_split_all_of_ces_gradient():
     assert sum(shares[k] for k in parts) == pytest.approx(1.0)
     p = torch.sigmoid(logits)
     assert shares["train_positive_mean_p"] == pytest.approx(float(p[data.targets == 1].mean()), rel=1e-5)
-    prior = torch.full(data.targets.shape, math.log(0.01 / 0.99))  # every output at p = 0.01: none is "easy"
+    prior = torch.full(data.targets.shape, math.log(0.011 / 0.989))  # every output at p = 0.011: none is "easy"
     assert gradient_shares(prior, data.targets)["train_easy_negative_grad_share"] == 0.0
 
 
