@@ -63,6 +63,13 @@ def fit(
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}; got {lr_schedule!r}")
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    if lr_schedule == "cosine" and any(group["lr"] == 0 for group in optimizer.param_groups):
+        # An optimizer whose cosine schedule already ended (a second fit call on it) would train nothing.
+        raise ValueError(
+            "optimizer's learning rate is 0, so fit would not train: a previous fit(..., optimizer=...) decayed it "
+            "to 0 along its cosine schedule. Train in one fit call (use on_epoch to look at the model along the "
+            "way), or pass a fresh optimizer, or lr_schedule=\"constant\"."
+        )
     generator = torch.Generator().manual_seed(seed)
     n = len(inputs)
     steps_per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)

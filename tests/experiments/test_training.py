@@ -69,6 +69,16 @@ def test_cosine_schedule_decays_the_learning_rate_to_zero_over_all_steps(batch_s
     assert optimizer.param_groups[0]["lr"] == 0.05
 
 
+def test_a_second_cosine_fit_on_a_spent_optimizer_is_refused_not_a_silent_no_op():
+    x, y = problem()
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    fit(model, focal_loss, x, y, epochs=3, optimizer=optimizer)
+    with pytest.raises(ValueError, match="learning rate is 0.*one fit call"):
+        fit(model, focal_loss, x, y, epochs=3, optimizer=optimizer)
+    fit(model, focal_loss, x, y, epochs=3, optimizer=torch.optim.Adam(model.parameters(), lr=0.05))  # a fresh one trains
+
+
 def test_seed_everything():
     seed_everything(7)
     a = torch.rand(3)
