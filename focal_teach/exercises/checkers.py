@@ -1032,7 +1032,12 @@ def _alpha_answer(t: _Trial, rows: list[dict], level: int, gamma: float, where: 
     out = t.call(rows, level, gamma, where=where)
     if out.numel() != 1 or not torch.isfinite(out.double()).all():
         t.fail(f"on {where} it returns {fmt(out)}, not one α.", "return the α (a number) whose validation AP is highest.")
-    return float(out)
+    # the α of the map's grid it is closest to (a float32 tensor holds 0.1 as 0.10000000149)
+    value = float(out)
+    return min(_MAP_ALPHAS, key=lambda a: abs(a - value)) if min(abs(a - value) for a in _MAP_ALPHAS) < 1e-6 else value
+
+
+_MAP_ALPHAS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 
 def _tuning_split(t: _Trial, gen: torch.Generator) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "levels",
     "tuned_alpha",
     "contender_values",
+    "paired_difference",
     "detection_gains",
     "classification_gains",
     "gain_table",
@@ -141,6 +142,19 @@ def _contender_values(index: _Index, contender, level, optimizer, iterations, me
         alpha = _tuned_alpha(index, level, contender.method, contender.gamma, optimizer, iterations)
     key = ("detection", level, optimizer, iterations, contender.method, contender.gamma, alpha, metric)
     return dict(index.cells.get(key, {})), alpha
+
+
+def paired_difference(rows: Sequence[dict], a: Contender, b: Contender, level: int, optimizer: str = "adam",
+                      iterations: int = 120, metric: str = "test_ap") -> Difference:
+    """``a − b`` at one detection level, seed by seed (the seeds both were trained from)."""
+    index = _index(rows)
+    x, _ = _contender_values(index, a, level, optimizer, iterations, metric)
+    y, _ = _contender_values(index, b, level, optimizer, iterations, metric)
+    seeds = sorted(set(x) & set(y))
+    if not seeds:
+        raise ValueError(f"the map has no seeds of both {a.label} and {b.label} at level {level} "
+                         f"({optimizer}, {iterations} iterations)")
+    return Difference(a.label, b.label, metric, np.array([x[s] - y[s] for s in seeds]))
 
 
 @dataclass(frozen=True)

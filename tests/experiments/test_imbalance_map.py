@@ -187,5 +187,5 @@ def test_quick_rows_reproduce_the_committed_map_on_another_cpu(committed):
         assert key(r) in stored, key(r)
         worst = max(worst, abs(r["value"] - stored[key(r)]["value"]))
         assert r["value"] == pytest.approx(stored[key(r)]["value"], abs=0.02), key(r)
-        assert r["seed_neg_per_pos"] == pytest.approx(stored[key(r)]["seed_neg_per_pos"], rel=1e-6)
+        assert r["seed_neg_per_pos"] == pytest.approx(stored[key(r)]["seed_neg_per_pos"], rel=1e-5)  # 6 digits stored
     print(f"largest difference from the committed map: {worst:.2g}")
