@@ -104,7 +104,7 @@ def register_widget(name: str, js: tuple[str, ...] = (), css: tuple[str, ...] = 
 register_widget("explorer", js=("vendor/uplot/uPlot.iife.min.js", "explorer.js"), css=("vendor/uplot/uPlot.min.css",))
 register_widget("explorer-loss", js=("explorers/loss.js",))
 register_widget("explorer-gradient", js=("explorers/gradient.js",))
-register_widget("quiz", js=("quiz.js",))
+register_widget("quiz", js=("python.js", "quiz.js"))
 
 
 def use_widget(env, docname: str, name: str) -> None:
