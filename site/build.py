@@ -13,13 +13,16 @@
      other notebooks a note says where the explorer runs;
    - after each code cell that asks a prediction question (``check_answer("ID", ...)``) comes a
      quiz that answers in the page (``{quiz} ID``, from focal_teach.exercises.QUESTIONS);
+   - in notebook 08, after the first code cell that calls ``will_focal_loss_help(...)`` comes the
+     form that answers "Will focal loss help my problem?" in the page (``{advice}``);
    - test markers (``# NBVAL_CHECK_OUTPUT``) are dropped from the code shown, and sentences
      about the notebooks' badges speak of the site's links (``SITE_WORDING``);
    - each page's "Edit this page" names its real source file (README.md, CONTRIBUTING.md, ...).
 2. Vendor the browser packages from site/node_modules (``npm ci`` in site/, from package-lock):
    uPlot, KaTeX's CSS and fonts. Nothing is loaded from a CDN.
 3. Generate the widgets' data with focal_teach (``DATA_WRITERS``): the explorers'
-   (site/explorer_data.py) and the quizzes' (the question bank, ``_quizzes.json``).
+   (site/explorer_data.py), the quizzes' (the question bank, ``_quizzes.json``) and the advice
+   form's (the package's reports level by level, site/advice_data.py).
 4. ``sphinx-build`` (MyST-NB, furo, KaTeX prerendered) into ``--out``: plain files that
    ``python -m http.server`` serves; then ``fix_html`` (accessibility, figures' full-size links).
 
@@ -57,6 +60,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
 TEST_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*(?:\n|$)", re.M)
 # A code cell that asks a prediction question; the quiz goes right after it.
 ASKS = re.compile(r"""\bcheck_answer\(\s*["']([^"']+)["']""")
+# The notebooks whose first call of will_focal_loss_help(...) is followed by the advice form.
+ADVICE_PAGES = ("08",)
+ADVISES = re.compile(r"\bwill_focal_loss_help\(")
 # The repository's pages speak of the notebooks' badges; the site shows plain links instead.
 SITE_WORDING = (
     ("click the *Open in Colab* badge at the top of any notebook", "follow the *open it in Colab* link at the top of any notebook"),
@@ -173,6 +179,7 @@ def stage_notebook(source: Path, destination: Path, page_map: dict[str, str], st
     if explorer and not any(explorer[1] in c.source for c in nb.cells if c.cell_type == "code"):
         raise SystemExit(f"{name}: expected its explorer to come from focal_teach.explorers.{explorer[1][:-1]}")
     cells, replaced = [], False
+    advice = name[:2] in ADVICE_PAGES
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = rewrite_links(cell.source, f"notebooks/{name}", page_map[f"notebooks/{name}"], page_map, staging)
@@ -185,6 +192,9 @@ def stage_notebook(source: Path, destination: Path, page_map: dict[str, str], st
             if question not in QUESTIONS:
                 raise SystemExit(f"{name}: check_answer({question!r}, ...) asks no question of focal_teach.exercises.QUESTIONS")
             cells.append(nbformat.v4.new_markdown_cell(f"```{{quiz}} {question}\n```"))
+        if advice and ADVISES.search(cell.source):
+            cells.append(nbformat.v4.new_markdown_cell("```{advice}\n```"))
+            advice = False
         outputs = cell.get("outputs", [])
         widget = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
         if not widget:
@@ -201,6 +211,8 @@ def stage_notebook(source: Path, destination: Path, page_map: dict[str, str], st
         cells.append(nbformat.v4.new_markdown_cell(text))
     if explorer and not replaced:
         raise SystemExit(f"{name}: no saved ipywidgets output for the {explorer[0]} explorer to replace")
+    if advice:
+        raise SystemExit(f"{name}: no code cell calls will_focal_loss_help(...), which the advice form follows")
     nb.cells = cells
     nbformat.write(nb, destination)
 
@@ -309,9 +321,20 @@ def write_quizzes(staging: Path) -> None:
     (staging / "_quizzes.json").write_text(json.dumps(quiz_data(), ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def write_advice(staging: Path) -> None:
+    """The advice form's data for the page (``_static/advice/``) and its tasks and metrics for the directive."""
+    sys.path.insert(0, str(SITE))
+    import advice_data
+
+    data = advice_data.write(staging / "_static" / "advice" / "imbalance_map.js")
+    form = {task: {"description": entry["description"], "metrics": entry["metric_names"], "levels": entry["levels"]}
+            for task, entry in data["tasks"].items()}
+    (staging / "_advice.json").write_text(json.dumps(form, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 # What the widgets read, computed from the package at build time: each writes into the staging
 # folder (under _static/ for what the browser loads, at its root for what a directive reads).
-DATA_WRITERS = (write_explorers, write_quizzes)
+DATA_WRITERS = (write_explorers, write_quizzes, write_advice)
 
 
 def build(out: Path, staging: Path, quiet: bool = True) -> float:

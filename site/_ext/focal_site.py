@@ -1,5 +1,5 @@
-"""Sphinx extension of the course website: the ``{explorer}`` and ``{quiz}`` directives, and
-each page's "Edit this page" link to its real source file.
+"""Sphinx extension of the course website: the ``{explorer}``, ``{quiz}`` and ``{advice}``
+directives, and each page's "Edit this page" link to its real source file.
 
     ```{explorer} loss
     ```
@@ -11,6 +11,13 @@ a ``<label>`` each (keyboard and screen readers work without any script), and th
 containers that ``_static/explorer.js`` fills with uPlot charts from the data that
 ``site/explorer_data.py`` wrote with focal_teach at build time. Only the pages that hold an
 explorer load uPlot, its data and the script.
+
+    ```{advice}
+    ```
+
+puts the "Will focal loss help my problem?" form on the page: a native form (task, metric,
+imbalance or counts, each with a ``<label>``) whose answer, the package's report word for word,
+``_static/advice.js`` writes into a live region from what ``site/advice_data.py`` wrote.
 """
 
 from __future__ import annotations
@@ -105,6 +112,7 @@ register_widget("explorer", js=("vendor/uplot/uPlot.iife.min.js", "explorer.js")
 register_widget("explorer-loss", js=("explorers/loss.js",))
 register_widget("explorer-gradient", js=("explorers/gradient.js",))
 register_widget("quiz", js=("python.js", "quiz.js"))
+register_widget("advice", js=("python.js", "advice/imbalance_map.js", "advice.js"))
 
 
 def use_widget(env, docname: str, name: str) -> None:
@@ -148,6 +156,80 @@ class QuizDirective(SphinxDirective):
         return [nodes.raw("", html, format="html")]
 
 
+# The form's words for what the package names (focal_teach.experiments.advice: TASKS, METRICS).
+ADVICE_WORDS = {
+    "imbalance": {"detection": "Negative outputs per positive output",
+                  "classification": "Head/tail ratio: the largest class's examples ÷ the smallest's"},
+    "counts": {"detection": "Or the counts: negative outputs, positive outputs",
+               "classification": "Or the counts: one per class"},
+    "counts_hint": {"detection": "Two numbers separated by a comma, e.g. 80000, 80.",
+                    "classification": "One number per class, separated by commas, e.g. 5000, 800, 50."},
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
+class AdviceDirective(SphinxDirective):
+    """The map's answer to "will focal loss help my problem?", in the page (module docstring)."""
+
+    has_content = False
+
+    def run(self):
+        tasks = BUILD_DATA.get("advice", {})
+        if not tasks:
+            raise self.error("advice: no _advice.json (site/build.py writes it with site/advice_data.py)")
+        if "advice" in getattr(self.env, "focal_widgets", {}).get(self.env.docname, ()):
+            raise self.error("advice: one form per page")
+        use_widget(self.env, self.env.docname, "advice")
+        base = "ft-advice"
+
+        def varying(words: dict[str, str]) -> str:  # advice.js shows the chosen task's words
+            return "".join(f' data-{task}="{escape(text)}"' for task, text in words.items())
+
+        def imbalance_hint(task: str) -> str:
+            low, high = tasks[task]["levels"][0], tasks[task]["levels"][-1]
+            example = "1000" if task == "detection" else "100"
+            return f"A number, e.g. {example}. The map measured {_number(low)} to {_number(high)}; beyond that, its answer is an extrapolation."
+
+        first = next(iter(tasks))
+        choices = "".join(
+            f'<div class="ft-choice"><input type="radio" name="task" id="{base}-task-{task}" value="{task}"'
+            f'{" checked" if task == first else ""} aria-describedby="{base}-task-{task}-hint">'
+            f'<label for="{base}-task-{task}">{escape(task)}</label>'
+            f'<p class="ft-choice-hint" id="{base}-task-{task}-hint">{escape(entry["description"])}.</p></div>'
+            for task, entry in tasks.items()
+        )
+        metrics = tasks.get("classification", {}).get("metrics", {})  # the package's name -> the words for it
+        options = "".join(f'<option value="{escape(m)}">{escape(words)}</option>' for m, words in metrics.items())
+        words = {k: {task: v[task] for task in tasks} for k, v in ADVICE_WORDS.items()}
+        hints = {task: imbalance_hint(task) for task in tasks}
+        html = f"""
+<section class="ft-advice" id="{base}" aria-labelledby="{base}-heading">
+<h3 class="ft-heading" id="{base}-heading">Try it here: will focal loss help your problem?</h3>
+<p class="ft-hint">Give your task and one of the two: your imbalance, or your counts. The answer is
+what <code>print(will_focal_loss_help(...))</code> prints, from the map that <code>focal_teach</code>
+ships, looked up when this page was built: no kernel, nothing to install.</p>
+<form class="ft-advice-form" novalidate>
+<fieldset class="ft-advice-task"><legend>Task</legend>{choices}</fieldset>
+<div class="ft-field ft-advice-metric" hidden><label for="{base}-metric">Metric</label>
+<select id="{base}-metric" name="metric">{options}</select></div>
+<div class="ft-field"><label for="{base}-imbalance"{varying(words["imbalance"])}>{escape(words["imbalance"][first])}</label>
+<input type="text" inputmode="decimal" autocomplete="off" spellcheck="false" id="{base}-imbalance" name="imbalance" aria-describedby="{base}-imbalance-hint">
+<p class="ft-field-hint" id="{base}-imbalance-hint"{varying(hints)}>{escape(hints[first])}</p></div>
+<div class="ft-field"><label for="{base}-counts"{varying(words["counts"])}>{escape(words["counts"][first])}</label>
+<input type="text" autocomplete="off" spellcheck="false" id="{base}-counts" name="counts" aria-describedby="{base}-counts-hint">
+<p class="ft-field-hint" id="{base}-counts-hint"{varying(words["counts_hint"])}>{escape(words["counts_hint"][first])}</p></div>
+<button type="submit">Ask the map</button>
+</form>
+<div class="ft-advice-report" id="{base}-report" role="status" aria-live="polite" aria-atomic="true"></div>
+<noscript><p>This form needs JavaScript; in the notebook, <code>print(will_focal_loss_help(...))</code> gives the same report.</p></noscript>
+</section>
+"""
+        return [nodes.raw("", html, format="html")]
+
+
 def _page_assets(app, pagename, templatename, context, doctree):
     edit = BUILD_DATA.get("edit_links", {}).get(pagename)
     if edit:  # the real source file (README.md for index, CONTRIBUTING.md, ...), not the staged copy
@@ -177,8 +259,9 @@ BUILD_DATA: dict[str, dict] = {}
 
 
 def _read_build_data(app):
-    """What site/build.py wrote from the package and the repository: edit links, the question bank."""
-    for name, key in (("_edit_links.json", "edit_links"), ("_quizzes.json", "quizzes")):
+    """What site/build.py wrote from the package and the repository: edit links, the question bank,
+    the advice form's tasks and metrics."""
+    for name, key in (("_edit_links.json", "edit_links"), ("_quizzes.json", "quizzes"), ("_advice.json", "advice")):
         path = Path(app.srcdir) / name
         BUILD_DATA[key] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
@@ -217,6 +300,7 @@ def setup(app):
     katex.KaTeXServer.start_server_process = classmethod(_start_katex_server)
     app.add_directive("explorer", ExplorerDirective)
     app.add_directive("quiz", QuizDirective)
+    app.add_directive("advice", AdviceDirective)
     app.add_js_file("site.js", loading_method="defer")  # every page: scroll hints, figures, back-to-top
     app.connect("builder-inited", _read_build_data)
     app.connect("html-page-context", _page_assets)
