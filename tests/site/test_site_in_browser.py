@@ -2,7 +2,8 @@
 critical axe-core violations (WCAG 2.1 A/AA rules) on a desktop and on a phone; the kernel-free
 explorers answer the keyboard and the mouse within 100 ms; and at 1366, 390, 375, 360 and 320 px
 (issue 23): no page scrolls sideways, slider rows reflow with their readouts in view, a slider
-reached by Tab is not under the sticky header, and "Back to top" never covers a control."""
+reached by Tab is not under the sticky header, and "Back to top" never covers a control; the same
+for notebook 08's advice form ("Will focal loss help my problem?"), axe on it with an answer shown."""
 
 from __future__ import annotations
 
@@ -348,3 +349,142 @@ def test_search_finds_the_notebooks(context, server):
     assert any("07_calibration" in href for href in hrefs), hrefs
     assert problems == []
     page.close()
+
+
+# ---------------------------------------------------------------- the advice form (notebook 08)
+
+ADVICE_PAGE = "notebooks/08_when_does_focal_loss_win.html"
+needs_advice_page = pytest.mark.skipif(
+    not (ROOT / "notebooks" / "08_when_does_focal_loss_win.ipynb").is_file(), reason="notebook 08 is not in the repository yet")
+FORM = """() => {
+  const root = document.querySelector('.ft-advice'), box = root.getBoundingClientRect();
+  const vw = document.documentElement.clientWidth;
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const inside = (r) => r.left >= Math.max(box.left, 0) - 0.5 && r.right <= Math.min(box.right, vw) + 0.5;
+  const name = (el) => el.tagName + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || el.value || '').trim().slice(0, 25);
+  const parts = [...root.querySelectorAll('legend, label, input, select, button, .ft-field-hint, .ft-choice-hint, .ft-line')].filter(shown);
+  const out = parts.filter(el => !inside(el.getBoundingClientRect())).map(name);
+  const clipped = parts.filter(el => el.scrollWidth > el.clientWidth + 1 && !['INPUT', 'SELECT'].includes(el.tagName)).map(name);
+  const overlapping = [...root.querySelectorAll('.ft-field')].filter(shown).flatMap(field => {
+    const [label, control] = [field.querySelector('label'), field.querySelector('input, select')].map(el => el.getBoundingClientRect());
+    return label.bottom <= control.top + 0.5 ? [] : [name(field.querySelector('label'))];
+  });
+  const inputs = [...root.querySelectorAll('input[type=text], select')].filter(shown).map(el => el.getBoundingClientRect().width);
+  return {out, clipped, overlapping, narrowest: Math.min(...inputs), lines: root.querySelectorAll('.ft-line').length,
+          overflow: document.documentElement.scrollWidth - vw};
+}"""
+
+
+def _ask(page, imbalance: str, counts: str = "", task: str = "detection") -> str:
+    page.locator(f"#ft-advice-task-{task}").check()
+    page.fill("#ft-advice-imbalance", imbalance)
+    page.fill("#ft-advice-counts", counts)
+    page.locator(".ft-advice button").click()
+    return page.locator(".ft-advice-report").inner_text()
+
+
+def _axe(page, selector: str) -> list[dict]:
+    return page.evaluate(
+        "async ([tags, sel]) => { const r = await axe.run(sel, {runOnly: {type: 'tag', values: tags}});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length, target: v.nodes[0].target.join(' ')})); }",
+        [AXE_TAGS, selector])
+
+
+@needs_advice_page
+def test_the_advice_form_reflows_at_every_width_and_passes_axe(browser, server, artifacts, record_property):
+    """At each width, with the longest answer shown and with an error: every label, field, hint and
+    line of the report inside the form and the screen, none cut off, each label above its field;
+    axe-core on the form at 1366 and 320 px in both states. And the page's weight, as loaded."""
+    context = new_context(browser, 1366)
+    page, problems = open_page(context, server, ADVICE_PAGE)
+    page.wait_for_function("() => document.querySelector('.ft-advice.ft-ready')")
+    page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
+    page.add_script_tag(path=str(AXE))
+    weight = page.evaluate("""() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+      .map(e => [e.name.split('/').slice(-2).join('/').split('?')[0], e.encodedBodySize])""")
+    total = sum(size for _, size in weight)
+    advice_assets = sum(size for name, size in weight if name.endswith(("python.js", "advice/imbalance_map.js", "/advice.js")))
+    record_property("page_bytes", total)
+    print(f"{ADVICE_PAGE}: {total / 1e3:.0f} kB in {len(weight)} files, of which the advice form's scripts and data "
+          f"{advice_assets / 1e3:.1f} kB")
+    assert advice_assets < 60_000
+    failures = []
+    for width in VIEWPORTS:
+        if width != 1366:
+            resize(page, width)
+        for state, ask in (("answer", ("6460.82", "")), ("error", ("", "1, 2, 3"))):
+            text = _ask(page, *ask)
+            assert text, "no answer shown"
+            page.locator(".ft-advice").scroll_into_view_if_needed()
+            layout = page.evaluate(FORM)
+            print(f"{width} px, {state}: narrowest field {layout['narrowest']:.0f} px, {layout['lines']} report lines, "
+                  f"{len(layout['out'])} parts outside, {len(layout['clipped'])} cut off")
+            failures += [f"{width} px {state}: {what} outside the form or the screen" for what in layout["out"]]
+            failures += [f"{width} px {state}: {what} cut off" for what in layout["clipped"]]
+            failures += [f"{width} px {state}: label {what} not above its field" for what in layout["overlapping"]]
+            if layout["overflow"] > 0:
+                failures.append(f"{width} px {state}: the page is {layout['overflow']} px wider than the screen")
+            if layout["narrowest"] < 200:
+                failures.append(f"{width} px {state}: a {layout['narrowest']:.0f} px field is too narrow to type in")
+            page.locator(".ft-advice").screenshot(path=artifacts / f"advice-{width}-{state}.png")
+            if width in AXE_WIDTHS:
+                serious = [v for v in _axe(page, ".ft-advice") if v["impact"] in ("serious", "critical")]
+                failures += [f"{width} px {state}: axe {v['impact']} {v['id']} ({v['n']}x, e.g. {v['target']})" for v in serious]
+    context.close()
+    assert failures == [] and problems == []
+
+
+@needs_advice_page
+def test_back_to_top_never_covers_the_advice_form_and_tab_shows_each_field(browser, server, artifacts):
+    """At each phone width: each field parked where "Back to top" appears, then the page scrolled
+    up a little (furo shows the button): the button is not over it and a tap reaches it; each field
+    parked under the sticky header and reached by Tab comes fully into view below the header."""
+    context = new_context(browser, PHONES[0], has_touch=True)
+    page, problems = open_page(context, server, ADVICE_PAGE)
+    page.wait_for_function("() => document.querySelector('.ft-advice.ft-ready')")
+    page.evaluate("() => { document.documentElement.style.scrollBehavior = 'auto'; }")
+    fields = ["#ft-advice-task-classification", "#ft-advice-imbalance", "#ft-advice-counts", ".ft-advice button"]
+    # The form is near the page's end: room below it, so that each field can be scrolled up to the button.
+    page.evaluate("() => { const room = document.createElement('div'); room.style.height = '100vh';"
+                  " document.querySelector('article').appendChild(room); }")
+    for width in PHONES:
+        resize(page, width)
+        for field in fields:
+            where = page.evaluate("""(sel) => { const b = document.querySelector('.back-to-top');
+              document.documentElement.classList.add('show-back-to-top'); const r = b.getBoundingClientRect();
+              document.documentElement.classList.remove('show-back-to-top');
+              const s = document.querySelector(sel).getBoundingClientRect();
+              return {button: (r.top + r.bottom) / 2, field: s.top + window.scrollY + s.height / 2}; }""", field)
+            target = where["field"] - where["button"]
+            page.evaluate("(y) => window.scrollTo(0, y)", target + 40)
+            _frames(page)
+            page.evaluate("(y) => window.scrollTo(0, y)", target)
+            _frames(page)
+            state = page.evaluate(BACK_TO_TOP)
+            assert state["shown"], f"{field} at {width} px: furo did not show its button on scrolling up: the test no longer tests anything"
+            assert state["hits"] == [], f"'Back to top' covers {state['hits']} at {width} px"
+            if field != ".ft-advice button":  # a tap on the button would submit; the fields are enough
+                box = page.locator(field).bounding_box()
+                page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                _frames(page)
+                assert page.evaluate("(s) => document.activeElement === document.querySelector(s)", field), f"the tap missed {field} at {width} px"
+                assert abs(page.evaluate("() => window.scrollY") - state["scrollY"]) < 5, f"the tap on {field} scrolled the page at {width} px"
+        page.screenshot(path=artifacts / f"advice-{width}-back-to-top.png")
+        for field in ("#ft-advice-imbalance", "#ft-advice-counts"):
+            page.evaluate("""(sel) => { const s = document.querySelector(sel);
+              window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY - 8);
+              const all = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex="0"]')]
+                .filter(el => el.getBoundingClientRect().width > 0 && !el.closest('.sidebar-drawer, .toc-drawer, header'));
+              all[all.indexOf(s) - 1].focus({preventScroll: true}); }""", field)
+            _frames(page)
+            header = page.evaluate("() => document.querySelector('header.mobile-header').getBoundingClientRect().bottom")
+            assert page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top", field) < header, \
+                "the field is not under the header to begin with: the test no longer tests anything"
+            page.keyboard.press("Tab")
+            _frames(page, 4)
+            assert page.evaluate("(s) => document.activeElement === document.querySelector(s)", field)
+            top = page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top", field)
+            assert top >= header, f"{field} focused at {top:.0f} px, under the {header:.0f} px header at {width} px"
+            assert page.evaluate(BACK_TO_TOP)["hits"] == []
+    assert problems == []
+    context.close()
