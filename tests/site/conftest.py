@@ -12,6 +12,7 @@ import functools
 import hashlib
 import http.server
 import importlib.util
+import os
 import shutil
 import subprocess
 import tempfile
@@ -42,7 +43,14 @@ def ensure_node_modules() -> None:
 
 @pytest.fixture(scope="session")
 def site_dir(tmp_path_factory) -> Path:
+    """The site, built from the working tree; FOCAL_SITE_BUILT=DIR tests a site already built there
+    (`make site` writes build/site) instead, to re-run the browser tests without rebuilding."""
     ensure_node_modules()
+    if os.environ.get("FOCAL_SITE_BUILT"):
+        built = Path(os.environ["FOCAL_SITE_BUILT"]).resolve()
+        if not (built / "index.html").is_file():
+            pytest.fail(f"FOCAL_SITE_BUILT={built}: no site there (make site builds one in build/site)")
+        return built
     spec = importlib.util.spec_from_file_location("focal_site_build", SITE_SRC / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)

@@ -9,6 +9,8 @@ does. Each time the page's message must be check_answer's.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import random
 import re
@@ -51,6 +53,16 @@ def expected(question: str, text: str) -> str:
 
 def shown(message: str) -> str:
     return "\n".join(line.strip() for line in message.split("\n"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _answers_computed_once():
+    """Each question's answer computed once, not once per answer checked: some are read off the
+    imbalance map (a second of CPU each time), and a quiz here checks several hundred answers."""
+    with pytest.MonkeyPatch.context() as patch:
+        for question, q in QUESTIONS.items():
+            patch.setitem(QUESTIONS, question, dataclasses.replace(q, answer=functools.cache(q.answer)))
+        yield
 
 
 @pytest.fixture(scope="module")
