@@ -26,7 +26,9 @@ def _draw_2d(n: int, ratio: float, rng: np.random.Generator) -> tuple[np.ndarray
     return x[order], y[order]
 
 
-def imbalanced_2d(n_train: int = 4000, n_test: int = 20000, ratio: float = 50.0, seed: int = 0) -> Split:
+def imbalanced_2d(
+    n_train: int = 4000, n_test: int = 20000, ratio: float = 50.0, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> Split:
     """An imbalanced 2-D binary set: ``ratio`` negatives for every positive.
 
     Negatives are a standard normal cloud. Positives sit in two small pockets (std 0.35): half
@@ -40,17 +42,21 @@ def imbalanced_2d(n_train: int = 4000, n_test: int = 20000, ratio: float = 50.0,
         n_train, n_test: number of points in each set.
         ratio: negatives per positive (50 gives 1:50).
         seed: the same seed gives the same tensors.
+        dtype: floating dtype of ``x``, the dtype the model will train in. The points are drawn
+            in float32 and then converted, so they are the same points in every dtype.
 
     Returns:
-        :class:`Split` with ``x`` float32 ``[n, 2]`` and ``y`` long ``[n]`` (1 = positive).
+        :class:`Split` with ``x`` of ``dtype``, ``[n, 2]``, and ``y`` long ``[n]`` (1 = positive).
     """
     n_train = check_int(n_train, "n_train", 2)
     n_test = check_int(n_test, "n_test", 2)
     ratio = check_real(ratio, "ratio", minimum=1.0)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch dtype, e.g. torch.float32 or torch.float64; got {dtype!r}")
     rng = np.random.default_rng(check_seed(seed))
     x_train, y_train = _draw_2d(n_train, ratio, rng)
     x_test, y_test = _draw_2d(n_test, ratio, rng)
     return Split(
-        torch.from_numpy(x_train), torch.from_numpy(y_train), torch.from_numpy(x_test), torch.from_numpy(y_test),
-        ("negative", "positive"),
+        torch.from_numpy(x_train).to(dtype), torch.from_numpy(y_train), torch.from_numpy(x_test).to(dtype),
+        torch.from_numpy(y_test), ("negative", "positive"),
     )

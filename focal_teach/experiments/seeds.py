@@ -1,6 +1,7 @@
 """Seeds: one call to make a notebook's numbers reproducible, and one experiment repeated over seeds.
 
 - :func:`seed_everything` seeds Python's ``random``, NumPy and torch.
+- :func:`portable_linear_init` draws a model's initial weights the same on every CPU.
 - :func:`over_seeds` runs one experiment per seed, with a progress bar, into :class:`SeedResults`,
   which prints ``mean ± std`` tables and paired per-seed comparisons (:class:`Difference`: mean
   paired difference, 95 % interval, sign count).
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 
 from focal_teach._checks import check_seed
 
-__all__ = ["seed_everything", "over_seeds", "SeedResults", "Difference"]
+__all__ = ["seed_everything", "portable_linear_init", "over_seeds", "SeedResults", "Difference"]
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
@@ -33,6 +34,36 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+@torch.no_grad()
+def portable_linear_init(model: torch.nn.Module) -> torch.nn.Module:
+    r"""Redraw the weight and bias of every ``nn.Linear`` in ``model``, bit for bit the same on every CPU.
+
+    The distribution is PyTorch's default for ``nn.Linear``, uniform on
+    :math:`[-1/\sqrt{\text{fan\_in}},\ 1/\sqrt{\text{fan\_in}})`, drawn from torch's global
+    generator (seed it first, :func:`seed_everything`). PyTorch's own ``uniform_`` computes
+    ``low + u (high - low)`` with a fused multiply-add where the CPU's kernels have one (AVX2,
+    AVX-512) and without elsewhere (``ATEN_CPU_CAPABILITY=default``), so its initial weights differ
+    in their last bits between CPUs, and a ReLU network's training can turn that into a different
+    model (notebook 03: F1 0.58 against 0.61 for one seed). Here each value is
+    :math:`(2u - 1) \cdot \text{bound}` with ``u`` from ``torch.rand`` (a multiple of
+    :math:`2^{-24}` or :math:`2^{-53}`): exact up to one correctly rounded product, so the same on
+    every CPU. Parameters keep their dtype.
+
+    Returns:
+        ``model``, for ``make = lambda: portable_linear_init(nn.Sequential(...))``.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    for layer in model.modules():
+        if isinstance(layer, torch.nn.Linear):
+            bound = 1.0 / math.sqrt(layer.in_features)
+            for parameter in (layer.weight, layer.bias):
+                if parameter is not None:
+                    u = torch.rand(parameter.shape, dtype=parameter.dtype, device=parameter.device)
+                    parameter.copy_((2 * u - 1) * bound)
+    return model
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,8 @@ def training_explorer(
         epochs, lr, seed: passed to :func:`focal_teach.experiments.fit` (and the seed to ``seed_everything``).
         gamma, alpha: the sliders' initial values (α is the positives' weight, negatives get 1 − α).
         threshold: the fixed threshold of the boundary and of the precision/recall shown.
-        baseline: optionally a trained model drawn for reference in the PR panel (grey).
+        baseline: optionally a trained model drawn for reference in the PR panel (grey, dashed,
+            its operating point a square; the trained model's is solid red with a circle).
         baseline_name: its legend label.
 
     Returns:
@@ -113,9 +114,9 @@ def training_explorer(
         base_scores = predict(baseline, data.x_test).sigmoid().numpy()
         precision, recall, _ = precision_recall_curve(y_test, base_scores)
         at = binary_metrics(y_test, base_scores, threshold)
-        ax_pr.step(recall, precision, where="post", color="0.6", lw=1.4,
+        ax_pr.step(recall, precision, where="post", color="0.6", lw=1.4, ls="--", marker="s", markevery=[],
                    label=f"{baseline_name} (AP = {at['average_precision']:.2f})")
-        ax_pr.plot(at["recall"], at["precision"], "o", color="0.6", mec="black", mew=0.8, ms=8, zorder=5)
+        ax_pr.plot(at["recall"], at["precision"], "s", color="0.6", mec="black", mew=0.8, ms=8, zorder=5)
     (curve,) = ax_pr.step([], [], where="post", color=POSITIVE_COLOR, lw=1.8, label="this model")
     (point,) = ax_pr.plot([], [], "o", color=POSITIVE_COLOR, mec="black", mew=0.8, ms=9, zorder=6,
                           label=f"operating point at threshold {threshold:g}")

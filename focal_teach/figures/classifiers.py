@@ -6,7 +6,8 @@ Each function draws on a matplotlib ``Axes`` it is given (from pyplot, or from a
 - :class:`DecisionBoundary`: a 2-D binary classifier's P(positive) and its boundary at a
   threshold, redrawn in place for a new model.
 - :func:`plot_pr_curves`: precision–recall curves (scikit-learn's ``PrecisionRecallDisplay``)
-  with each model's operating point at a fixed threshold.
+  with each model's operating point at a fixed threshold; each run has its own line style and
+  marker, so the figure reads without colour.
 - :func:`plot_class_counts`, :func:`plot_per_class`: bars per class, for counts, weights, or a
   metric's mean ± std over seeds.
 - :func:`plot_confusion_matrix`: scikit-learn's ``ConfusionMatrixDisplay``, row-normalised.
@@ -22,9 +23,13 @@ from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay
 
 from focal_teach._checks import as_numpy
 from focal_teach.experiments import binary_metrics, predict
-from focal_teach.figures.style import NEGATIVE_COLOR, POSITIVE_COLOR, check_ax, run_colors
+from focal_teach.figures.style import LINESTYLES, NEGATIVE_COLOR, POSITIVE_COLOR, check_ax, run_colors
+
+RUN_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<")
+"""Markers of the runs' operating points, in the order given (with :data:`LINESTYLES` for their curves)."""
 
 __all__ = [
+    "RUN_MARKERS",
     "DecisionBoundary",
     "plot_pr_curves",
     "plot_class_counts",
@@ -48,13 +53,16 @@ class DecisionBoundary:
     Args:
         ax: where to draw.
         x: ``[N, 2]`` points to scatter (e.g. the training set) and whose extent sets the view.
-        y: ``[N]`` labels, 1 = positive (drawn in red, on top), 0 = negative.
+        y: ``[N]`` labels, 1 = positive (red triangles, on top), 0 = negative (grey dots).
+            The probability map runs from white (P = 0) to dark blue (P = 1): lighter is less
+            likely positive, in colour and in greyscale alike.
         threshold: the boundary drawn is ``P(positive) = threshold``.
         resolution: grid points per axis for the probability map.
         colorbar: add a colour bar for P(positive).
 
     Call :meth:`draw` with a model (maps ``[M, 2]`` float points to ``[M]`` logits of the
     positive class) to show it; call it again with another model to update the same artists.
+    The map is computed in the dtype of the model's parameters (float32 if it has none).
     """
 
     def __init__(self, ax, x, y, *, threshold: float = 0.5, resolution: int = 150, colorbar: bool = True):
@@ -76,11 +84,12 @@ class DecisionBoundary:
         self._g0, self._g1 = g0, g1
         self.image = ax.imshow(
             np.zeros(self._shape), extent=self.extent, origin="lower", aspect="auto",
-            cmap="RdBu_r", vmin=0.0, vmax=1.0, alpha=0.55, interpolation="bilinear",
+            cmap="Blues", vmin=0.0, vmax=1.0, alpha=0.7, interpolation="bilinear",
         )
         negative, positive = y == 0, y == 1
         ax.scatter(*x[negative].T, s=4, color=NEGATIVE_COLOR, alpha=0.35, lw=0, label=f"negative ({negative.sum()})")
-        ax.scatter(*x[positive].T, s=14, color=POSITIVE_COLOR, edgecolor="white", lw=0.4, label=f"positive ({positive.sum()})")
+        ax.scatter(*x[positive].T, s=22, marker="^", color=POSITIVE_COLOR, edgecolor="white", lw=0.5,
+                   label=f"positive ({positive.sum()})")
         self.contour = None
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
@@ -92,7 +101,9 @@ class DecisionBoundary:
 
     def draw(self, model: torch.nn.Module) -> np.ndarray:
         """Show ``model``'s P(positive) and its boundary; returns the probability map ``[res, res]``."""
-        probability = predict(model, self._grid).sigmoid().reshape(self._shape).double().numpy()
+        floating = [p for p in model.parameters() if p.is_floating_point()]
+        grid = self._grid.to(floating[0].dtype) if floating else self._grid
+        probability = predict(model, grid).sigmoid().reshape(self._shape).double().numpy()
         self.image.set_data(probability)
         if self.contour is not None:
             self.contour.remove()
@@ -117,22 +128,30 @@ def plot_pr_curves(ax, y_true, scores: Mapping[str, object], *, threshold: float
 
     Returns:
         run name -> scikit-learn's ``PrecisionRecallDisplay`` (its legend label carries the AP).
+        The i-th run's curve has line style ``LINESTYLES[i]`` and its operating point marker
+        ``RUN_MARKERS[i]``; the legend shows both.
     """
     ax = check_ax(ax)
     threshold = _check_threshold(threshold)
     colors = dict(colors) if colors is not None else run_colors(list(scores))
     y = as_numpy(y_true, "y_true").reshape(-1)
     displays = {}
-    for name, s in scores.items():
+    for i, (name, s) in enumerate(scores.items()):
         s = as_numpy(s, f"scores[{name!r}]").reshape(-1)
         display = PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=ax)
-        display.line_.set(color=colors[name], lw=1.6)  # styled here: the keyword changed across sklearn versions
-        displays[name] = display
         at = binary_metrics(y, s, threshold)
-        ax.plot(at["recall"], at["precision"], "o", color=colors[name], ms=8, mec="black", mew=0.8, zorder=5)
+        marker = RUN_MARKERS[i % len(RUN_MARKERS)]
+        # The curve carries its marker at the operating point only, so that the legend shows line and marker.
+        on_curve = np.flatnonzero(np.isclose(display.recall, at["recall"]) & np.isclose(display.precision, at["precision"]))
+        display.line_.set(  # styled here: the keyword changed across sklearn versions
+            color=colors[name], lw=1.6, ls=LINESTYLES[i % len(LINESTYLES)],
+            marker=marker, markevery=list(on_curve[:1]), ms=8, mec="black", mew=0.8,
+        )
+        displays[name] = display
+        ax.plot(at["recall"], at["precision"], marker, color=colors[name], ms=8, mec="black", mew=0.8, zorder=5)
     prevalence = float((y == 1).mean())
     ax.axhline(prevalence, color="0.5", lw=1, ls=":", label=f"chance (AP = {prevalence:.2f})")
-    ax.plot([], [], "o", color="white", mec="black", ms=8, label=f"operating point at threshold {threshold:g}")
+    ax.plot([], [], " ", label=f"markers: operating points at threshold {threshold:g}")  # a legend line without a symbol
     ax.set_xlabel("recall (fraction of positives found)")
     ax.set_ylabel("precision (fraction of alarms that are positives)")
     ax.set_xlim(0, 1.01)

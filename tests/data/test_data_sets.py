@@ -46,6 +46,16 @@ def test_imbalanced_2d_ratio_argument(ratio):
     assert positives == round(4000 / (ratio + 1))
 
 
+def test_imbalanced_2d_dtype_gives_the_same_points_in_that_dtype():
+    single, double = imbalanced_2d(n_train=200, n_test=100, seed=2), imbalanced_2d(n_train=200, n_test=100, seed=2, dtype=torch.float64)
+    assert double.x_train.dtype == double.x_test.dtype == torch.float64 and double.y_train.dtype == torch.long
+    assert torch.equal(double.x_train, single.x_train.double()) and torch.equal(double.y_test, single.y_test)
+    with pytest.raises(TypeError, match="dtype must be a floating torch dtype"):
+        imbalanced_2d(dtype=torch.int64)
+    with pytest.raises(TypeError, match="dtype must be a floating torch dtype"):
+        imbalanced_2d(dtype="float64")
+
+
 def test_imbalanced_2d_is_deterministic_and_seeded():
     assert_same(imbalanced_2d(seed=3), imbalanced_2d(seed=3))
     assert_differ(imbalanced_2d(seed=3), imbalanced_2d(seed=4))

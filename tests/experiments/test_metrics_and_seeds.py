@@ -157,3 +157,51 @@ def test_seed_results_errors_name_what_exists():
         over_seeds(lambda seed: [1.0], range(1))
     single = SeedResults([0], {"a": [{"x": 1.0}]})
     assert single.std("a", "x") == 0.0
+
+
+PORTABLE_INIT = """
+import hashlib, torch
+from torch import nn
+from focal_teach.experiments import portable_linear_init, seed_everything
+digests = []
+for dtype in (torch.float32, torch.float64):
+    seed_everything(3)
+    model = portable_linear_init(nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 1)).to(dtype))
+    digests.append(hashlib.sha256(torch.cat([p.detach().flatten() for p in model.parameters()]).numpy().tobytes()).hexdigest())
+print(" ".join(digests))
+"""
+
+
+def test_portable_linear_init_draws_the_same_weights_under_another_cpus_kernels():
+    import os
+    import subprocess
+    import sys
+
+    def digests(**env):
+        done = subprocess.run([sys.executable, "-c", PORTABLE_INIT], env={**os.environ, **env},
+                              capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
+    here = digests()
+    assert len(here) == 2 and here[0] != here[1]
+    assert digests(ATEN_CPU_CAPABILITY="default", OMP_NUM_THREADS="1") == here
+
+
+def test_portable_linear_init_keeps_pytorchs_distribution_and_is_seeded():
+    from torch import nn
+
+    from focal_teach.experiments import portable_linear_init, seed_everything
+
+    def drawn(seed):
+        seed_everything(seed)
+        return portable_linear_init(nn.Sequential(nn.Linear(64, 400), nn.Tanh(), nn.Linear(400, 1)))
+
+    first, again, other = drawn(0), drawn(0), drawn(1)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), again.parameters()))
+    assert not torch.equal(first[0].weight, other[0].weight)
+    weight, bias = first[0].weight, first[2].weight
+    assert weight.abs().max() <= 1 / 8 and bias.abs().max() <= 1 / 20  # ±1/√fan_in: 64 and 400 inputs
+    assert weight.std().item() == pytest.approx((1 / 8) / 3**0.5, rel=0.02)  # uniform: bound / √3
+    assert weight.mean().abs().item() < 0.002
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        portable_linear_init(lambda: None)
