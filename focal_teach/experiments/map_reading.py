@@ -28,6 +28,7 @@ __all__ = [
     "Contender",
     "Gain",
     "DETECTION_CONTENDERS",
+    "SGD_CONTENDERS",
     "CLASSIFICATION_CONTENDERS",
     "levels",
     "tuned_alpha",
@@ -62,6 +63,15 @@ DETECTION_CONTENDERS = (
     Contender("ASL (γ₋ = 4)", "ASL", 4.0),
 )
 """The detection methods the map compares, each FL with its α tuned as in Table 1b."""
+
+SGD_CONTENDERS = (
+    Contender("CE (no α)", "CE", 0.0, None),
+    Contender("CE (α = 0.5)", "CE", 0.0, 0.5),
+    Contender("α-CE (tuned α)", "CE", 0.0, "tuned"),
+    Contender("FL γ = 2", "FL", 2.0, "tuned"),
+    Contender("FL γ = 2, ÷ outputs", "FL ÷ outputs", 2.0, 0.25),
+)
+"""The SGD slice's methods: α-CE tuned over α ∈ {none, 0.5, 0.75, 0.9}, FL over α ∈ {0.25, 0.5}."""
 
 CLASSIFICATION_CONTENDERS = (
     Contender("CE", "CE", 0.0),

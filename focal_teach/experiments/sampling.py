@@ -59,15 +59,22 @@ def anchor_cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
 
 
 def _top_n(keys: Tensor, n: Tensor) -> Tensor:
-    """``True`` for the ``n`` largest finite keys of each row (``keys`` ``[..., L]``, ``n`` ``[...]``)."""
-    # topk of the largest n, not a full sort: a minibatch is a few hundred of tens of thousands
+    """``True`` for the ``n`` largest finite keys of each row (``keys`` ``[..., L]``, ``n`` ``[...]``).
+
+    Ties at the n-th key go to the lowest positions, so the choice is the same on every CPU:
+    ``topk`` alone returns tied keys in an order that depends on the kernel (AVX-512 or not),
+    and OHEM's losses do tie, which changed notebook 06's OHEM detector from one CPU to another.
+    """
     k = min(int(n.max()) if n.numel() else 0, keys.shape[-1])
-    chosen = torch.zeros_like(keys, dtype=torch.bool)
     if k == 0:
-        return chosen
-    top = keys.topk(k, -1, sorted=True).indices
-    chosen.scatter_(-1, top, torch.arange(k).expand_as(top) < n.unsqueeze(-1))
-    return chosen & torch.isfinite(keys)
+        return torch.zeros_like(keys, dtype=torch.bool)
+    top = keys.topk(k, -1, sorted=True).values  # a sorted topk: only the values, which do not depend on ties
+    nth = top.gather(-1, (n.clamp(1, k) - 1).unsqueeze(-1))  # the n-th largest key of each row
+    above = keys > nth
+    tied = keys == nth
+    room = (n.unsqueeze(-1) - above.sum(-1, keepdim=True)).clamp_min(0)  # places left for keys equal to the n-th
+    chosen = above | (tied & (tied.cumsum(-1) <= room))
+    return chosen & (n.unsqueeze(-1) > 0) & torch.isfinite(keys)
 
 
 def _select(keys: Tensor, positive: Tensor, candidate: Tensor, batch_size: int, positive_fraction: float | None) -> Tensor:
