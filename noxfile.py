@@ -1,6 +1,6 @@
 """The environments the notebooks are tested in, one nox session each (`make test` runs them all).
 
-    nox                 # every session, in order: classroom, colab, binder, oldest
+    nox                 # every session, in order: classroom, colab, binder, oldest, other_cpu, compat
     nox -s colab        # one of them
     nox -l              # the list
 
