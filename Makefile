@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help install chromium lab test test-fast bench notebooks assignments clean
+.PHONY: help install chromium lab test test-fast bench notebooks assignments slides clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT))"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench      focal loss vs F.cross_entropy and peers: time and memory"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom"
 	@echo "make assignments  graded assignments (Otter-Grader) into build/assignments/"
+	@echo "make slides     the teaching guide's Plan A/B decks (reveal.js, offline) into build/slides/"
 
 # Re-installs only when the pinned environment changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -55,6 +56,12 @@ notebooks: $(STAMP)
 # into build/grader/ (assignments/requirements.txt), not into the classroom's .venv.
 assignments: $(STAMP)
 	$(BIN)/python scripts/assignments.py build
+
+# The teaching guide's two walkthroughs as slides (slides/*.toml): deck notebooks for RISE and
+# reveal.js exports, from the committed outputs (nothing runs); reveal.js and KaTeX from npm.
+slides: $(STAMP)
+	npm ci --prefix slides --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/slides.py build --out build/slides
 
 clean:
 	rm -rf $(VENV) .nox .pytest_cache .hypothesis build *.egg-info
