@@ -60,6 +60,11 @@ MIXES = {
         ("mean_over_all_positions", [mistakes.sq_mean_over_all_positions]),
         ("mask_after_computing", [mistakes.sq_mask_after_computing]),
     ],
+    "a08_tuned_alpha": [
+        ("tuned_on_test", [mistakes.ta_on_test]),
+        ("best_seed_not_mean", [mistakes.ta_best_seed]),
+        ("rows_of_every_level", [mistakes.ta_no_filter]),
+    ],
 }
 EXERCISE_OF = {m.fn: m.exercise for m in mistakes.MISTAKES}
 
@@ -127,7 +132,7 @@ def graded(tmp_path_factory):
 
 
 def test_every_assignment_is_built_from_its_source():
-    assert set(SPECS) >= {"a01_focal_loss_pieces", "a03_binary_focal_loss", "a05_sequence_focal_loss"}
+    assert set(SPECS) >= {"a01_focal_loss_pieces", "a03_binary_focal_loss", "a05_sequence_focal_loss", "a08_tuned_alpha"}
     for spec in SPECS.values():
         for q in spec["questions"]:
             assert q["exercise"] in EXERCISES and hasattr(solutions, q["exercise"])

@@ -345,36 +345,43 @@ def ece_true_class(probs, labels, n_bins=15):
 # ---------------------------------------------------------------- tuned_alpha (notebook 08)
 
 
-def _cell_scores(rows, level, gamma, metric="validation_ap", method=None, filtered=True):
-    method = method or ("CE" if gamma == 0 else "FL")
-    scores = {}
-    for r in rows:
-        if r["metric"] != metric:
-            continue
-        if filtered and not (r["task"] == "detection" and r["level"] == level and r["method"] == method
-                             and r["gamma"] == gamma and r["optimizer"] == "adam" and r["iterations"] == 120):
-            continue
-        scores.setdefault(r["alpha"], []).append(r["value"])
-    return scores
+# Each written whole, as a student would (the assignments grade a function's own source).
 
 
 def ta_on_test(rows, level, gamma):
-    scores = _cell_scores(rows, level, gamma, metric="test_ap")
+    method = "CE" if gamma == 0 else "FL"
+    scores = {}
+    for r in rows:
+        if (r["task"] == "detection" and r["level"] == level and r["method"] == method and r["gamma"] == gamma
+                and r["optimizer"] == "adam" and r["iterations"] == 120 and r["metric"] == "test_ap"):
+            scores.setdefault(r["alpha"], []).append(r["value"])
     return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
 
 
 def ta_best_seed(rows, level, gamma):
-    scores = _cell_scores(rows, level, gamma)
+    method = "CE" if gamma == 0 else "FL"
+    scores = {}
+    for r in rows:
+        if (r["task"] == "detection" and r["level"] == level and r["method"] == method and r["gamma"] == gamma
+                and r["optimizer"] == "adam" and r["iterations"] == 120 and r["metric"] == "validation_ap"):
+            scores.setdefault(r["alpha"], []).append(r["value"])
     return max(scores, key=lambda a: max(scores[a]))
 
 
 def ta_no_filter(rows, level, gamma):
-    scores = _cell_scores(rows, level, gamma, filtered=False)
+    scores = {}
+    for r in rows:
+        if r["metric"] == "validation_ap":
+            scores.setdefault(r["alpha"], []).append(r["value"])
     return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
 
 
 def ta_fl_only(rows, level, gamma):
-    scores = _cell_scores(rows, level, gamma, method="FL")
+    scores = {}
+    for r in rows:
+        if (r["task"] == "detection" and r["level"] == level and r["method"] == "FL" and r["gamma"] == gamma
+                and r["optimizer"] == "adam" and r["iterations"] == 120 and r["metric"] == "validation_ap"):
+            scores.setdefault(r["alpha"], []).append(r["value"])
     return max(scores, key=lambda a: sum(scores[a]) / len(scores[a]))
 
 
