@@ -25,6 +25,9 @@
    form's (the package's reports level by level, site/advice_data.py).
 4. ``sphinx-build`` (MyST-NB, furo, KaTeX prerendered) into ``--out``: plain files that
    ``python -m http.server`` serves; then ``fix_html`` (accessibility, figures' full-size links).
+5. The teaching guide's slide decks, as `make slides` builds them (scripts/slides.py: the
+   reveal.js exports, their deck notebooks for RISE, reveal.js and KaTeX from slides/node_modules),
+   into ``--out``/slides/; the teaching guide's page links them (``SITE_LINKS``).
 
 A new page with a widget of its own: a directive in site/_ext (``register_widget`` names the
 scripts and styles only its pages load), its data written by a function of ``DATA_WRITERS``
@@ -72,14 +75,25 @@ SITE_WORDING = (
 )
 
 
-def _nbtools():
-    spec = importlib.util.spec_from_file_location("nbtools", ROOT / "scripts" / "nbtools.py")
+# What a page links to only on the site: the slide decks are built with it, not committed.
+SITE_LINKS = {
+    "docs/teaching_guide.md": (
+        ("(open `build/slides/plan_a_45.slides.html`)",
+         '(on this site: <a href="../slides/plan_a_45.slides.html">Plan A\'s slides</a>, '
+         '<a href="../slides/plan_b_90.slides.html">Plan B\'s slides</a>; the arrow keys move, '
+         '<kbd>S</kbd> opens the speaker view)'),
+    ),
+}
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-NBTOOLS = _nbtools()
+NBTOOLS = _load("nbtools", ROOT / "scripts" / "nbtools.py")
 
 
 def pages() -> dict[str, str]:
@@ -233,6 +247,10 @@ def stage(staging: Path) -> None:
             continue
         text = rewrite_links((ROOT / source).read_text(encoding="utf-8"), source, staged, page_map, staging)
         text = site_wording(text)
+        for repository_words, site_words in SITE_LINKS.get(source, ()):
+            if repository_words not in text:
+                raise SystemExit(f"{source}: expected the words {repository_words!r}, which the site links (SITE_LINKS)")
+            text = text.replace(repository_words, site_words)
         if staged == "index.md":
             text += TOC % "\n".join(p[: -len(".ipynb")] for p in page_map.values() if p.endswith(".ipynb"))
         destination.write_text(text, encoding="utf-8")
@@ -352,6 +370,7 @@ def build(out: Path, staging: Path, quiet: bool = True) -> float:
     env = dict(os.environ, PYTHONHASHSEED="0")
     subprocess.run(command, check=True, env=env)
     fix_html(out)
+    _load("focal_slides_build", ROOT / "scripts" / "slides.py").build(out / "slides")
     (out / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _images/ as they are
     return time.perf_counter() - start
 

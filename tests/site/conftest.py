@@ -62,8 +62,11 @@ def site_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pages(site_dir) -> list[str]:
-    """Every HTML page of the site, as a path relative to its root."""
-    return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html"))
+    """Every HTML page of the site, as a path relative to its root; not the slide decks under
+    slides/ (reveal.js pages, tested at a projector's size by tests/slides and opened from the
+    site by test_site_in_browser.py)."""
+    return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html")
+                  if p.relative_to(site_dir).parts[0] != "slides")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

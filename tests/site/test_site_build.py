@@ -234,3 +234,18 @@ def test_the_advice_form_follows_notebook_08s_first_call_and_carries_the_package
     shipped = advice_data.read(site_dir / "_static" / "advice" / "imbalance_map.js")
     assert shipped == json.loads(json.dumps(advice_data.compute())), \
         "the site's advice data is not what the package answers now: rebuild the site (make site)"
+
+
+def test_the_teaching_guide_links_every_slide_deck_and_each_is_published(site_dir):
+    """`make slides`'s decks are on the site (slides/), each with its deck notebook for RISE and every
+    file its page loads; the teaching guide's page links each of them."""
+    decks = sorted(p.stem for p in (ROOT / "slides").glob("*.toml"))
+    guide = parse(site_dir / "docs" / "teaching_guide.html")
+    for deck in decks:
+        assert f"../slides/{deck}.slides.html" in guide.links, f"the teaching guide's page does not link {deck}'s slides"
+        assert (site_dir / "slides" / f"{deck}.ipynb").is_file(), f"{deck}: its deck notebook (for RISE) is not published"
+        html = site_dir / "slides" / f"{deck}.slides.html"
+        resources = parse(html).resources
+        assert any("reveal.js" in r for r in resources), f"{deck}: the page loads no reveal.js"
+        missing = [r for r in resources if not r.startswith("data:") and not (html.parent / urlparse(r).path).is_file()]
+        assert missing == [], f"{deck}: files its page loads are not in the site"

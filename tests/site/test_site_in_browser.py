@@ -488,3 +488,24 @@ def test_back_to_top_never_covers_the_advice_form_and_tab_shows_each_field(brows
             assert page.evaluate(BACK_TO_TOP)["hits"] == []
     assert problems == []
     context.close()
+
+
+@pytest.mark.parametrize("deck", sorted(p.stem for p in (ROOT / "slides").glob("*.toml")))
+def test_each_slide_deck_opens_from_the_teaching_guides_link(context, server, deck):
+    """The guide's link, followed as a teacher would: the deck opens from the web server (not from
+    disk, as tests/slides opens it), every file it asks for arrives, and the arrow key moves on."""
+    page, problems = open_page(context, server, "docs/teaching_guide.html")
+    try:
+        with page.expect_navigation():
+            page.click(f'a[href="../slides/{deck}.slides.html"]')
+        problems.clear()  # the guide's own load is the other test's
+        page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        total = page.evaluate("Reveal.getTotalSlides()")
+        page.keyboard.press("ArrowRight")
+        moved = page.evaluate("Reveal.getIndices().h")
+    finally:
+        page.close()
+    assert total > 10, f"{deck}: {total} slides"
+    assert moved == 1, f"{deck}: the right arrow went to slide {moved}, not 1"
+    assert problems == []

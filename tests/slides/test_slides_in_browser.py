@@ -55,11 +55,15 @@ def test_every_slide_fits_1280x720_and_figures_load(deck, built_decks, browser, 
     context = browser.new_context(viewport=VIEWPORT)
     context.route("**/*", lambda route: (outside.append(route.request.url), route.abort()) if not route.request.url.startswith(("file:", "data:")) else route.continue_())
     page = context.new_page()
-    errors = []
+    errors, failed = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("requestfailed", lambda request: failed.append(request.url) if request.url.startswith("file:") else None)
     try:
         page.goto(info["html"].as_uri())
         page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+        # vendor/ holds only what the template loads: the theme's font and KaTeX's must be there.
+        page.evaluate("document.fonts.ready")
+        fonts = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
         assert page.evaluate("Reveal.getTotalSlides()") == info["slides"], "the export has another number of slides than the deck"
         assert page.evaluate("document.querySelectorAll('.katex').length") > 0, "KaTeX rendered no math"
         results = page.evaluate(WALK)
@@ -72,6 +76,8 @@ def test_every_slide_fits_1280x720_and_figures_load(deck, built_decks, browser, 
         context.close()
     assert not outside, f"{deck}: requests outside file:// (the slides must work offline): {outside}"
     assert not errors, f"{deck}: JavaScript errors: {errors}"
+    assert not failed, f"{deck}: files missing from the build (vendor/ in scripts/slides.py): {failed}"
+    assert any("Source Sans Pro" in f for f in fonts) and any(f.startswith("KaTeX") for f in fonts), f"{deck}: fonts loaded: {fonts}"
     assert len(results) == info["slides"]
     problems = []
     for r in results:
