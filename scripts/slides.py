@@ -10,7 +10,8 @@ executed: the committed outputs (figures, printouts) are kept as they are. For e
 builder writes
 
 - build/slides/<deck>.ipynb: the deck notebook, `metadata.slideshow.slide_type` on every cell,
-  for live presenting in JupyterLab with jupyterlab-rise (hidden inputs are collapsed there);
+  for live presenting in JupyterLab with jupyterlab-rise (hidden inputs are collapsed there),
+  and build/slides/rise.css (slides/slides.css), which RISE loads from the notebook's folder;
 - build/slides/<deck>.slides.html: nbconvert's reveal.js export (SlidesExporter, what
   `jupyter nbconvert --to slides` runs), inputs removed by tag where a slide is about its
   output; reveal.js, its notes plugin and KaTeX are served from build/slides/vendor/ (copied from
@@ -278,6 +279,7 @@ def build(out: Path = DEFAULT_OUT, decks: list[str] | None = None) -> dict[str, 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     vendor(out)
+    shutil.copy2(SLIDES / "slides.css", out / "rise.css")  # RISE loads rise.css from the deck notebook's folder
     built = {}
     for deck in decks or list(deck_specs()):
         nb = deck_notebook(deck)

@@ -241,6 +241,7 @@ def test_the_teaching_guide_links_every_slide_deck_and_each_is_published(site_di
     file its page loads; the teaching guide's page links each of them."""
     decks = sorted(p.stem for p in (ROOT / "slides").glob("*.toml"))
     guide = parse(site_dir / "docs" / "teaching_guide.html")
+    assert (site_dir / "slides" / "rise.css").is_file(), "RISE's style for the deck notebooks is not published beside them"
     for deck in decks:
         assert f"../slides/{deck}.slides.html" in guide.links, f"the teaching guide's page does not link {deck}'s slides"
         assert (site_dir / "slides" / f"{deck}.ipynb").is_file(), f"{deck}: its deck notebook (for RISE) is not published"
