@@ -19,27 +19,25 @@ DECKS = sorted(p.stem for p in (ROOT / "slides").glob("*.toml"))
 
 VIEWPORT = {"width": 1280, "height": 720}
 
-# RISE's page: the slides (leaf <section>s; a slide with subslides is a <section> of <section>s),
-# the current one's heading, and its images, counted once every image has settled.
-STATE = """async () => {
+# RISE's page: the slides are the leaf <section>s (a slide with subslides is a <section> of
+# <section>s); the current one is the leaf shown.
+CURRENT = """
   const leaves = [...document.querySelectorAll('.reveal .slides section')].filter(s => !s.querySelector('section'));
   const current = document.querySelector('.reveal .slides section.present:not(.stack)')
                || document.querySelector('.reveal .slides section.present');
+  const heading = (current.querySelector('h1, h2, h3') || {textContent: ''}).textContent.replace('¶', '').trim().slice(0, 60);
+"""
+
+# The deck as a whole: its slides, the current one, and its images once every image has settled.
+STATE = """async () => {""" + CURRENT + """
   const images = [...document.querySelectorAll('.reveal .slides img')];
   await Promise.all(images.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; })));
-  return {
-    slides: leaves.length,
-    current: leaves.indexOf(current),
-    heading: current ? (current.querySelector('h1, h2, h3') || {textContent: ''}).textContent.replace('¶', '').trim() : null,
-    images: images.length,
-    broken: images.filter(img => !(img.naturalWidth > 0)).length,
-  };
+  return {slides: leaves.length, current: leaves.indexOf(current), heading, images: images.length,
+          broken: images.filter(img => !(img.naturalWidth > 0)).length};
 }"""
 
-# The current slide's extent: the furthest right and bottom any of its visible elements reaches.
-EXTENT = """() => {
-  const current = document.querySelector('.reveal .slides section.present:not(.stack)')
-               || document.querySelector('.reveal .slides section.present');
+# The current slide's extent: how far any of its visible elements reaches on each side.
+EXTENT = """() => {""" + CURRENT + """
   let right = 0, bottom = 0, left = Infinity, top = Infinity;
   for (const el of [current, ...current.querySelectorAll('*')]) {
     const box = el.getBoundingClientRect();
@@ -48,10 +46,14 @@ EXTENT = """() => {
       left = Math.min(left, box.left); top = Math.min(top, box.top);
     }
   }
-  const leaves = [...document.querySelectorAll('.reveal .slides section')].filter(s => !s.querySelector('section'));
-  return {heading: (current.querySelector('h1, h2, h3') || {textContent: ''}).textContent.replace('¶', '').trim().slice(0, 60),
-          index: leaves.indexOf(current), left, top, right, bottom};
+  return {heading, index: leaves.indexOf(current), left, top, right, bottom};
 }"""
+
+
+def outside(extent: dict) -> bool:
+    """Whether a slide reaches past the projector's 1280×720 (1 px of rounding allowed)."""
+    return (extent["left"] < -1 or extent["top"] < -1
+            or extent["right"] > VIEWPORT["width"] + 1 or extent["bottom"] > VIEWPORT["height"] + 1)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +103,7 @@ def test_rise_presents_the_deck_notebook(browser, lab, decks, deck, artifacts):
             extents.append(page.evaluate(EXTENT))
             if extents[-1]["index"] != number:
                 pytest.fail(f"{deck}: the space bar went to slide {extents[-1]['index']}, not {number}")
-            outside = extents[-1]["right"] > VIEWPORT["width"] + 1 or extents[-1]["bottom"] > VIEWPORT["height"] + 1
-            if outside or extents[-1]["left"] < -1 or extents[-1]["top"] < -1:
+            if outside(extents[-1]):
                 page.screenshot(path=artifacts / f"{deck}-{number:02d}-outside.png")
             elif os.environ.get("FOCAL_SLIDES_SCREENSHOTS"):  # as tests/slides: a PNG of every slide
                 page.screenshot(path=artifacts / f"{deck}-{number:02d}.png")
@@ -112,7 +113,6 @@ def test_rise_presents_the_deck_notebook(browser, lab, decks, deck, artifacts):
     assert first["current"] == 0 and first["heading"], f"{deck}: RISE did not open on the title slide: {first}"
     assert first["images"] == figures and first["broken"] == 0, f"{deck}: {first['broken']} of {first['images']} figures not loaded ({figures} in the deck)"
     assert second["current"] == 1, f"{deck}: the right arrow went to slide {second['current']}, not 1"
-    outside = [f"slide {n} ({e['heading']!r}): {e['left']:.0f}–{e['right']:.0f} × {e['top']:.0f}–{e['bottom']:.0f} px"
-               for n, e in enumerate(extents)
-               if e["right"] > VIEWPORT["width"] + 1 or e["bottom"] > VIEWPORT["height"] + 1 or e["left"] < -1 or e["top"] < -1]
-    assert outside == [], f"{deck}: slides that do not fit {VIEWPORT['width']}×{VIEWPORT['height']} in RISE:\n" + "\n".join(outside)
+    beyond = [f"slide {n} ({e['heading']!r}): {e['left']:.0f}–{e['right']:.0f} × {e['top']:.0f}–{e['bottom']:.0f} px"
+              for n, e in enumerate(extents) if outside(e)]
+    assert beyond == [], f"{deck}: slides that do not fit {VIEWPORT['width']}×{VIEWPORT['height']} in RISE:\n" + "\n".join(beyond)
